@@ -1,0 +1,11 @@
+import type { ActionDefinition } from './define.js';
+
+/**
+ * The registry: every action a playbook can use, as a plain list. A new action adds its file
+ * and one line here. Only what is really implemented is listed.
+ */
+export const actions: readonly ActionDefinition[] = [];
+
+export function findAction(id: string): ActionDefinition | undefined {
+  return actions.find((action) => action.id === id);
+}

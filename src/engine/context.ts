@@ -1,0 +1,45 @@
+import type { Octokit } from '@octokit/rest';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { ProviderConfig } from '../providers/config.js';
+import type { Finding } from '../actions/define.js';
+
+/** Which AWS account an action works in: the default credentials, or a role assumed into another account. */
+export interface AwsTarget {
+  accountId?: string;
+  /** Role to assume with fromTemporaryCredentials; the session name names the incident. */
+  roleArn?: string;
+  region?: string;
+}
+
+/** Client factories, built by src/providers. Actions get clients only from here. */
+export interface Clients {
+  readonly config: ProviderConfig;
+  /** Authenticated Octokit with retry + throttling, pinned API version, dry-run guard. */
+  github(): Promise<Octokit>;
+  /** Octokit with no credentials: POST /credentials/revoke must be sent unauthenticated. */
+  githubUnauthenticated(): Octokit;
+  iam(target?: AwsTarget): IAMClient;
+  sts(target?: AwsTarget): STSClient;
+  cloudtrail(region: string, target?: AwsTarget): CloudTrailClient;
+}
+
+/** What an action sees while it plans, applies, verifies or compensates. */
+export interface ActionContext {
+  readonly runId: string;
+  readonly incident: string;
+  /** The run folder (.cicd-ir/runs/<run-id>): evidence files go here. */
+  readonly runDir: string;
+  readonly dryRun: boolean;
+  /** The step id, with the for_each index when fanned out (e.g. `revoke[2]`). */
+  readonly stepKey: string;
+  readonly clients: Clients;
+  readonly signal: AbortSignal;
+  now(): Date;
+  log(message: string, level?: 'debug' | 'info' | 'warn'): void;
+  /** Records evidence for the timeline report (journalled as an `evidence` record). */
+  evidence(kind: string, data: unknown): void;
+  /** Records a finding (journalled as a `finding` record, merged into the report). */
+  finding(finding: Finding): void;
+}

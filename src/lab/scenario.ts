@@ -1,0 +1,234 @@
+import { z } from 'zod';
+
+/**
+ * Lab scenarios (`scenarios/*.yaml`): the world at lab start and the attacker's script.
+ *
+ * Times are offsets from the moment the lab starts (`-95m`, `-2h`, `+30s`, `-5d`), so a
+ * scenario replays the same way on any day, and the product's real clock (which it uses for
+ * the `aws:TokenIssueTime` cutoff) agrees with the lab's.
+ *
+ * DRAFT CONTRACT: the GitHub part is owned by src/lab/github, the AWS part and the attacker by
+ * src/lab/aws. Both may add fields; keep the schema strict so a typo in a scenario is exit 2.
+ */
+
+/** `-95m`, `+4m`, `0s`, `-5d`, `-1h30m`. */
+export const Offset = z
+  .string()
+  .regex(/^[+-]?(\d+(ms|s|m|h|d))+$/, 'an offset like -95m, +4m, -5d or -1h30m');
+
+export const SecretValue = z.object({ name: z.string().min(1), value: z.string().min(1) }).strict();
+
+export const Job = z
+  .object({
+    id: z.number().int().optional(),
+    name: z.string(),
+    status: z.enum(['queued', 'in_progress', 'completed']).default('completed'),
+    conclusion: z.enum(['success', 'failure', 'cancelled', 'skipped']).nullable().optional(),
+    started_at: Offset,
+    completed_at: Offset.optional(),
+    /** The AWS role session this job's OIDC token was exchanged for (id in aws.sessions). */
+    aws_session: z.string().optional(),
+  })
+  .strict();
+
+export const Run = z
+  .object({
+    id: z.number().int(),
+    workflow: z.string().describe('workflow path, e.g. .github/workflows/deploy.yml'),
+    event: z.string().default('push'),
+    actor: z.string(),
+    head_branch: z.string().default('main'),
+    head_sha: z.string().regex(/^[0-9a-f]{40}$/),
+    status: z.enum(['queued', 'in_progress', 'completed', 'waiting', 'requested', 'pending']).default('completed'),
+    conclusion: z.string().nullable().optional(),
+    created_at: Offset,
+    /** The run ignores cancel (a runner that does not answer): only force-cancel stops it. */
+    ignores_cancel: z.boolean().default(false),
+    jobs: z.array(Job).default([]),
+    /** Log text per job name (the zip GET .../runs/{id}/logs returns). */
+    logs: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export const Workflow = z
+  .object({
+    id: z.number().int().optional(),
+    path: z.string().regex(/^\.github\/workflows\/[^/]+\.ya?ml$/),
+    name: z.string().optional(),
+    state: z.enum(['active', 'disabled_manually', 'disabled_inactivity']).default('active'),
+    /** The workflow YAML itself, inline. */
+    content: z.string().optional(),
+    /** Or a file, relative to the scenario file. */
+    file: z.string().optional(),
+  })
+  .strict();
+
+export const Repo = z
+  .object({
+    full_name: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/),
+    id: z.number().int().optional(),
+    private: z.boolean().default(false),
+    default_branch: z.string().default('main'),
+    actions_enabled: z.boolean().default(true),
+    workflows: z.array(Workflow).default([]),
+    secrets: z.array(SecretValue).default([]),
+    environments: z.array(z.object({ name: z.string(), secrets: z.array(SecretValue).default([]) }).strict()).default([]),
+    deploy_keys: z
+      .array(z.object({ id: z.number().int().optional(), title: z.string(), key: z.string(), read_only: z.boolean().default(true) }).strict())
+      .default([]),
+    runs: z.array(Run).default([]),
+    /** Other files in the repo (CODEOWNERS, reusable workflows called with `uses:`). */
+    files: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+export const Org = z
+  .object({
+    login: z.string(),
+    secrets: z
+      .array(
+        SecretValue.extend({
+          visibility: z.enum(['all', 'private', 'selected']).default('all'),
+          selected_repositories: z.array(z.string()).default([]),
+        }).strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+export const GitHubWorld = z
+  .object({
+    orgs: z.array(Org).default([]),
+    repos: z.array(Repo).default([]),
+    /** Tokens that exist (PATs, OAuth): POST /credentials/revoke revokes them. */
+    tokens: z.array(z.object({ value: z.string(), kind: z.string().default('pat'), owner: z.string().optional() }).strict()).default([]),
+  })
+  .strict();
+
+const PolicyDocument = z.union([z.string(), z.record(z.string(), z.unknown())]);
+
+export const AccessKey = z
+  .object({
+    id: z.string().regex(/^AKIA[A-Z0-9]{12,}$/),
+    secret: z.string().min(20),
+    status: z.enum(['Active', 'Inactive']).default('Active'),
+    created: Offset,
+    last_used: Offset.optional(),
+  })
+  .strict();
+
+export const Role = z
+  .object({
+    name: z.string(),
+    path: z.string().default('/'),
+    trust_policy: PolicyDocument,
+    inline_policies: z.record(z.string(), PolicyDocument).default({}),
+    /** Identity permissions of managed policies, inlined for the evaluator. */
+    managed_policies: z.record(z.string(), PolicyDocument).default({}),
+    service_linked: z.boolean().default(false),
+    max_session_duration: z.number().int().default(3600),
+  })
+  .strict();
+
+export const User = z
+  .object({
+    name: z.string(),
+    path: z.string().default('/'),
+    access_keys: z.array(AccessKey).default([]),
+    inline_policies: z.record(z.string(), PolicyDocument).default({}),
+    managed_policies: z.record(z.string(), PolicyDocument).default({}),
+  })
+  .strict();
+
+/** A temporary credential that exists at lab start (a job's role session, say). */
+export const Session = z
+  .object({
+    id: z.string(),
+    account: z.string().regex(/^\d{12}$/),
+    role: z.string(),
+    session_name: z.string().default('GitHubActions'),
+    access_key_id: z.string().regex(/^ASIA[A-Z0-9]{12,}$/),
+    secret: z.string().min(20),
+    issued_at: Offset,
+    duration_seconds: z.number().int().default(3600),
+    /** How it was minted: the OIDC subject for AssumeRoleWithWebIdentity. */
+    oidc_subject: z.string().optional(),
+    source_ip: z.string().default('4.148.0.10'),
+    user_agent: z.string().default('aws-sdk-js/3 configure-aws-credentials'),
+  })
+  .strict();
+
+export const Account = z
+  .object({
+    id: z.string().regex(/^\d{12}$/),
+    alias: z.string().optional(),
+    regions: z.array(z.string()).default(['us-east-1']),
+    roles: z.array(Role).default([]),
+    users: z.array(User).default([]),
+    /** Raw CloudTrail records already in the trail at lab start (real recorded events welcome). */
+    cloudtrail_history: z.array(z.record(z.string(), z.unknown())).default([]),
+  })
+  .strict();
+
+export const AwsWorld = z
+  .object({
+    accounts: z.array(Account).default([]),
+    sessions: z.array(Session).default([]),
+  })
+  .strict();
+
+/** One thing the attacker does with a stolen credential. */
+export const AttackerStep = z
+  .object({
+    /** `history`: happened before the responders arrived (at `at`); `after-containment`: played by drills after contain. */
+    phase: z.enum(['history', 'after-containment']).default('history'),
+    at: Offset.optional(),
+    /** A session id (aws.sessions), an access key id (AKIA...), or `oidc:<subject>` to re-assume. */
+    credential: z.string(),
+    /** `iam:CreateAccessKey`, `s3:ListBuckets`, `sts:AssumeRoleWithWebIdentity`, `github:GET /repos/{o}/{r}`. */
+    call: z.string(),
+    params: z.record(z.string(), z.unknown()).default({}),
+    region: z.string().default('us-east-1'),
+    source_ip: z.string().default('203.0.113.66'),
+    user_agent: z.string().default('python-requests/2.31.0'),
+    /** Name for what the call produces (a new key, a session), usable as `credential` later. */
+    as: z.string().optional(),
+  })
+  .strict();
+
+export const Scenario = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    /** Which incident of INCIDENT_TIMELINES.md it is modelled on. */
+    modelled_on: z.string().optional(),
+    /** Seed for ids, keys, fault injection: the same seed replays the same run. */
+    seed: z.number().int().default(1),
+    github: GitHubWorld.default({ orgs: [], repos: [], tokens: [] }),
+    aws: AwsWorld.default({ accounts: [], sessions: [] }),
+    attacker: z.array(AttackerStep).default([]),
+    /** What `contain --lab` passes as flags when the scenario is run with no others. */
+    incident: z
+      .object({
+        repos: z.array(z.string()),
+        workflow: z.string(),
+        roles: z.array(z.string()).default([]),
+        since: Offset.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof Scenario>;
+
+/** Parses an offset (`-95m`, `+1h30m`) to milliseconds. */
+export function offsetMs(offset: string): number {
+  const sign = offset.startsWith('-') ? -1 : 1;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  let total = 0;
+  for (const match of offset.replace(/^[+-]/, '').matchAll(/(\d+)(ms|s|m|h|d)/g)) {
+    total += Number(match[1]) * units[match[2]!]!;
+  }
+  return sign * total;
+}
