@@ -46,3 +46,60 @@ export interface Lab {
   attack(phase: 'after-containment'): Promise<Array<{ call: string; credential: string; outcome: 'success' | 'denied' }>>;
   close(): Promise<void>;
 }
+
+/** A request as a lab service sees it. */
+export interface LabHttpRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface LabHttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/** One emulated service; src/lab/index.ts serves each on its own loopback port. */
+export interface LabService {
+  readonly name: LabRequest['service'];
+  /** The operation name for the request log and fault matching (`PutRolePolicy`, `PUT /repos/{owner}/{repo}/...`). */
+  operation(request: LabHttpRequest): string;
+  mutating(request: LabHttpRequest): boolean;
+  handle(request: LabHttpRequest): Promise<LabHttpResponse>;
+  /** The error body this service's protocol uses for an injected fault. */
+  faultResponse(kind: 'throttle' | '5xx', retryAfterSeconds?: number): LabHttpResponse;
+}
+
+/** What every lab service shares. */
+export interface LabContext {
+  readonly startedAt: Date;
+  /** Wall-clock now (the lab runs on real time; scenario offsets are relative to startedAt). */
+  now(): Date;
+  /** An absolute time for a scenario offset. */
+  at(offset: string): Date;
+  /** Deterministic random numbers from the scenario seed. */
+  random(): number;
+  /** The lab's CloudTrail: AWS services record every call (the product's and the attacker's) here. */
+  readonly trail: TrailSink;
+  /** Directory of the scenario file (for `file:` references). */
+  readonly scenarioDir: string;
+}
+
+/** A CloudTrail record as AWS writes it (the `CloudTrailEvent` JSON of LookupEvents). */
+export type CloudTrailRecord = Record<string, unknown> & {
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  eventID: string;
+};
+
+export interface TrailSink {
+  record(event: CloudTrailRecord): void;
+  all(): readonly CloudTrailRecord[];
+}
