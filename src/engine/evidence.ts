@@ -1,0 +1,71 @@
+/**
+ * The evidence records actions write with `ctx.evidence(kind, data)` and the timeline report
+ * reads back from the journal. One type per kind; producers and the report share them.
+ */
+export interface EvidenceByKind {
+  /** github.collect-evidence: the workflow's recent runs, recorded before any mutation. */
+  'workflow-runs': {
+    repo: string;
+    workflow: string;
+    runs: Array<{
+      id: number;
+      html_url?: string;
+      actor?: string;
+      event: string;
+      head_branch?: string | null;
+      head_sha: string;
+      status: string | null;
+      conclusion: string | null;
+      created_at: string;
+      updated_at?: string;
+      jobs: Array<{ id: number; name: string; started_at: string | null; completed_at: string | null; conclusion: string | null }>;
+    }>;
+  };
+  /** github.inventory: what the workflow can reach. */
+  inventory: {
+    repo: string;
+    workflow: string;
+    items: InventoryItem[];
+  };
+  /** Any action that issues, rotates, revokes, deactivates or deletes a credential. */
+  credential: CredentialEvent;
+  /** The hunt: CloudTrail events that matched a hunted identity (no secrets in CloudTrail). */
+  'cloudtrail-events': {
+    events: Array<{
+      eventID: string;
+      eventTime: string;
+      eventSource: string;
+      eventName: string;
+      awsRegion: string;
+      identity: string;
+      accessKeyId?: string;
+      sourceIPAddress?: string;
+      userAgent?: string;
+      errorCode?: string;
+    }>;
+  };
+}
+
+export interface InventoryItem {
+  kind: 'repo-secret' | 'environment-secret' | 'org-secret' | 'oidc-role' | 'github-token' | 'all-secrets';
+  /** Secret name, role ARN, `GITHUB_TOKEN`. */
+  name: string;
+  /** Where it is defined: `repo:o/r`, `env:o/r/prod`, `org:acme`, `aws:111122223333`. */
+  scope: string;
+  /** Jobs that reach it (`workflow.yml#job`). */
+  jobs: string[];
+  /** The action that rotates or revokes it, or `manual`. */
+  rotation: string;
+}
+
+export interface CredentialEvent {
+  /** AKIA/ASIA key id, `secret:o/r/NAME`, role ARN, token fingerprint. Never a secret value. */
+  credential: string;
+  kind: 'aws-access-key' | 'aws-role-sessions' | 'aws-user-sessions' | 'github-secret' | 'github-token' | 'deploy-key' | 'oidc-trust';
+  event: 'issued' | 'rotated' | 'revoked' | 'deactivated' | 'deleted' | 'restricted';
+  at: string;
+  fingerprint?: string;
+  detail?: string;
+}
+
+export type EvidenceKind = keyof EvidenceByKind;
