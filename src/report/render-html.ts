@@ -51,24 +51,24 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertic
 th{background:#f1f3f6;font-size:12px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
 tr.is-open td{background:var(--att-bg)}tr.is-open td:first-child{font-weight:700;color:var(--att)}
 .gantt{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 12px}
-.g-row{display:grid;grid-template-columns:300px 1fr 120px;gap:10px;align-items:center;padding:3px 0;border-bottom:1px dashed #eef0f3}
+.g-row{display:grid;grid-template-columns:290px 1fr 190px;gap:10px;align-items:center;padding:3px 0;border-bottom:1px dashed #eef0f3}
 .g-label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .g-track{position:relative;height:14px;background:#f3f5f8;border-radius:3px}
 .g-bar{position:absolute;top:0;bottom:0;border-radius:3px;background:var(--res);min-width:3px}
-.g-bar.open,.g-bar.running{background:var(--att)}.g-bar.expired{background:#94a3b8}
+.g-bar.st-open,.g-bar.st-running{background:var(--att)}.g-bar.st-expired{background:#94a3b8}
 .g-dur{color:var(--muted);font-size:12px;text-align:right}
-.axis{display:flex;justify-content:space-between;color:var(--muted);font-size:11px;margin-left:310px;margin-right:130px}
+.axis{display:flex;justify-content:space-between;color:var(--muted);font-size:11px;margin-left:300px;margin-right:200px}
 .tl{background:#fff;border:1px solid var(--line);border-radius:8px}
 .tl-head,.tl-row{display:grid;grid-template-columns:150px repeat(3,1fr);gap:0}
 .tl-head{position:sticky;top:0;background:#f1f3f6;border-bottom:1px solid var(--line);font-weight:700;font-size:12px;text-transform:uppercase;letter-spacing:.03em;z-index:1;border-radius:8px 8px 0 0}
 .tl-head div{padding:8px}
 .tl-head .attacker{color:var(--att)}.tl-head .detection{color:var(--det)}.tl-head .responder{color:var(--res)}
 .tl-row{border-bottom:1px solid #f0f2f5}
-.tl-time{padding:8px;border-right:3px solid var(--line);position:relative;color:var(--muted);font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+.tl-time{padding:6px 8px;border-right:3px solid var(--line);position:relative;color:var(--muted);font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 .tl-time::after{content:"";position:absolute;right:-7px;top:13px;width:11px;height:11px;border-radius:50%;background:#fff;border:3px solid var(--line)}
 .tl-row.attacker .tl-time::after{border-color:var(--att)}.tl-row.detection .tl-time::after{border-color:var(--det)}.tl-row.responder .tl-time::after{border-color:var(--res)}
-.lane{padding:5px 8px;min-width:0}
-.entry{border-left:4px solid;border-radius:6px;padding:6px 8px;word-wrap:break-word;overflow-wrap:anywhere}
+.lane{padding:3px 8px;min-width:0}
+.entry{border-left:4px solid;border-radius:6px;padding:4px 8px;line-height:1.35;word-wrap:break-word;overflow-wrap:anywhere}
 .entry.attacker{border-color:var(--att);background:var(--att-bg)}.entry.detection{border-color:var(--det);background:var(--det-bg)}.entry.responder{border-color:var(--res);background:var(--res-bg)}
 .entry .who{color:var(--muted);font-size:12px}
 .entry .ev{font-size:11.5px;color:var(--muted);margin-top:3px}
@@ -112,7 +112,7 @@ function timelineHtml(t: Timeline): string {
       lane === e.lane
         ? `<div class="lane"><div class="entry ${h(e.lane)}" id="${h(e.id)}" data-lane="${h(e.lane)}" data-kind="${h(e.kind)}">` +
           `<div>${sevBadge(e.severity)}${h(e.summary)}</div>` +
-          `<div class="who">${h(e.source)} · ${h(e.actor)}${e.identity ? ` · <span class="mono">${h(e.identity)}</span>` : ''}</div>` +
+          `<div class="who">${h(e.source)}${e.actor !== e.source ? ` · ${h(e.actor)}` : ''}${e.identity ? ` · <span class="mono">${h(e.identity)}</span>` : ''}</div>` +
           `<div class="ev">${evidenceHtml(e)}</div></div></div>`
         : '<div class="lane"></div>',
     ).join('');
@@ -137,7 +137,7 @@ function ganttHtml(exposure: Exposure[], t: Timeline): string {
   const rows = exposure.map((e) => {
     const from = e.from ? Date.parse(e.from) : min;
     const to = e.to ? Date.parse(e.to) : max;
-    const bar = `<div class="g-bar ${h(e.status)}" style="left:${pct(from)}%;width:${(Number(pct(to)) - Number(pct(from))).toFixed(2)}%"></div>`;
+    const bar = `<div class="g-bar st-${h(e.status)}" style="left:${pct(from)}%;width:${(Number(pct(to)) - Number(pct(from))).toFixed(2)}%"></div>`;
     const label = `${e.credential}${e.fingerprint ? ` (${e.fingerprint})` : ''}`;
     const dur = e.durationMs !== undefined ? formatDuration(e.durationMs) : e.status === 'open' ? 'still open' : '—';
     return (

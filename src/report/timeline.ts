@@ -225,7 +225,7 @@ function timelineEntries(c: Collected, options: BuildTimelineOptions): TimelineE
       kind: 'api-call',
       actor: 'cicd-ir',
       identity: call.step ?? call.target ?? call.service,
-      summary: `${call.service} ${call.operation} -> ${outcome}${call.target ? ` (${call.target})` : ''}`,
+      summary: `${call.service} ${call.operation} → ${outcome}${call.target ? ` (${call.target})` : ''}`,
       ...(call.error ? { severity: 'low' as const } : {}),
       evidence: { journalSeq: call.seq, ...(call.requestId ? { requestId: call.requestId } : {}) },
     });

@@ -37,7 +37,7 @@ describe('buildTimeline on the tj-actions containment journal', () => {
     expect(ct).toMatchObject({ lane: 'attacker', source: 'cloudtrail', identity: 'ASIAEXAMPLESESSION01', severity: 'critical', at: t0('16:49:10') });
     // And a responder API call carries its outcome and request id
     const call = t.entries.find((e) => e.kind === 'api-call' && e.summary.includes('PutRolePolicy'));
-    expect(call).toMatchObject({ at: t0('17:06:10'), summary: 'iam PutRolePolicy -> 200 (111122223333)', evidence: { requestId: 'b1a7c0de-0000-4000-8000-000000000002', journalSeq: 25 } });
+    expect(call).toMatchObject({ at: t0('17:06:10'), summary: 'iam PutRolePolicy → 200 (111122223333)', evidence: { requestId: 'b1a7c0de-0000-4000-8000-000000000002', journalSeq: 25 } });
     // And read-only calls (hunt pages, run listings) are left out unless asked for
     expect(t.entries.some((e) => e.summary.includes('LookupEvents'))).toBe(false);
     expect(buildTimeline(records, { now: NOW, includeReadCalls: true }).entries).toHaveLength(58);
