@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Args, Command, Flags } from '@oclif/core';
-import { UsageError } from '../engine/errors.js';
+import { Args, Command, Flags, type Interfaces } from '@oclif/core';
+import { CicdIrError, UsageError } from '../engine/errors.js';
 import { parseFormats, REPORT_FORMATS, writeReports } from '../report/index.js';
 
 /** `cicd-ir report RUN`: writes the timeline report of a run from its journal. */
@@ -33,6 +33,12 @@ export default class Report extends Command {
     const files = await writeReports(runDir, formats, flags.out ? { outDir: flags.out } : {});
     if (!this.jsonEnabled()) for (const file of files) this.log(file);
     return { runDir, files };
+  }
+
+  /** oclif exits with `err.oclif.exit`; cicd-ir errors carry their code (2 for bad input) in `exitCode`. */
+  protected override async catch(error: Interfaces.CommandError): Promise<unknown> {
+    if (error instanceof CicdIrError) Object.assign(error, { oclif: { exit: error.exitCode } });
+    return super.catch(error);
   }
 }
 

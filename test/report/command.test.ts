@@ -21,6 +21,8 @@ async function quietly<T>(fn: () => Promise<T>): Promise<{ value?: T; error?: an
     return { error, stdout };
   } finally {
     spy.mockRestore();
+    // oclif's catch sets process.exitCode for the CLI; this is the test worker, not the CLI.
+    process.exitCode = undefined;
   }
 }
 
@@ -52,7 +54,8 @@ describe('cicd-ir report', () => {
   it('rejects an unknown run or format with exit code 2 before writing anything', async () => {
     const runDir = await runDirWith(CONTAIN);
     const missing = await quietly(() => Report.run(['no-such-run', '--runs-dir', dirname(runDir)], ROOT));
-    expect(missing.error).toMatchObject({ exitCode: 2 });
+    // (oclif's handler reads oclif.exit, so the process really exits 2)
+    expect(missing.error).toMatchObject({ exitCode: 2, oclif: { exit: 2 } });
     expect(String(missing.error.message)).toContain('no run no-such-run');
     const badFormat = await quietly(() => Report.run([runDir, '--format', 'md,pdf'], ROOT));
     expect(badFormat.error).toMatchObject({ exitCode: 2, message: 'unknown report format pdf: use md, html, json, timesketch' });
