@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,7 @@ describe('cicd-ir report', () => {
     expect(value?.files.map((f) => basename(f))).toEqual(['report.md', 'report.html', 'report.json', 'timesketch.jsonl', 'timesketch.csv']);
     expect(JSON.parse(stdout)).toEqual(value);
     expect(value?.files.every((f) => f.startsWith(out) && existsSync(f))).toBe(true);
+    await rm(out, { recursive: true, force: true });
   });
 
   it('rejects an unknown run or format with exit code 2 before writing anything', async () => {

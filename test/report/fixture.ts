@@ -1,7 +1,8 @@
-import { cp, mkdtemp, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import type { JournalRecord } from '../../src/engine/journal.js';
 import { parseJournalText } from '../../src/report/read.js';
 
@@ -17,9 +18,15 @@ export async function loadFixture(name: string): Promise<JournalRecord[]> {
   return records;
 }
 
-/** A temporary run folder holding the fixture as journal.jsonl. */
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A temporary run folder holding the fixture as journal.jsonl (removed after the test file). */
 export async function runDirWith(name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'cicd-ir-report-'));
+  made.push(dir);
   await cp(fixturePath(name), join(dir, 'journal.jsonl'));
   return dir;
 }
