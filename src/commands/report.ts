@@ -1,0 +1,53 @@
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Args, Command, Flags, type Interfaces } from '@oclif/core';
+import { CicdIrError, UsageError } from '../engine/errors.js';
+import { parseFormats, REPORT_FORMATS, writeReports } from '../report/index.js';
+
+/** `cicd-ir report RUN`: writes the timeline report of a run from its journal. */
+export default class Report extends Command {
+  static override summary = 'Write the timeline report of a run (Markdown, HTML, JSON, Timesketch).';
+  static override description =
+    'Reads the run journal and writes report.md, report.html, report.json and timesketch.jsonl/.csv ' +
+    'into the run folder (or --out). Open items (credentials still reachable and not rotated, unverified ' +
+    'steps) come first. No secret value is ever written: tokens and keys appear as fingerprints or key ids.';
+  static override examples = [
+    '<%= config.bin %> report 2025-03-14T17-05-00Z-ir-2025-0314',
+    '<%= config.bin %> report .cicd-ir/runs/2025-03-14T17-05-00Z-ir-2025-0314 --format md,html',
+    '<%= config.bin %> report RUN_ID --format timesketch --out ./for-timesketch --json',
+  ];
+  static override enableJsonFlag = true;
+  static override args = {
+    run: Args.string({ description: 'run id (under --runs-dir) or the path of a run folder', required: true }),
+  };
+  static override flags = {
+    format: Flags.string({ description: `comma-separated: ${REPORT_FORMATS.join(',')}`, default: REPORT_FORMATS.join(',') }),
+    out: Flags.string({ description: 'folder to write into (default: the run folder)' }),
+    'runs-dir': Flags.string({ description: 'where run folders live', default: '.cicd-ir/runs' }),
+  };
+
+  async run(): Promise<{ runDir: string; files: string[] }> {
+    const { args, flags } = await this.parse(Report);
+    const formats = parseFormats(flags.format);
+    const runDir = findRunDir(args.run, flags['runs-dir']);
+    const files = await writeReports(runDir, formats, flags.out ? { outDir: flags.out } : {});
+    if (!this.jsonEnabled()) for (const file of files) this.log(file);
+    return { runDir, files };
+  }
+
+  /** oclif exits with `err.oclif.exit`; cicd-ir errors carry their code (2 for bad input) in `exitCode`. */
+  protected override async catch(error: Interfaces.CommandError): Promise<unknown> {
+    if (error instanceof CicdIrError) Object.assign(error, { oclif: { exit: error.exitCode } });
+    return super.catch(error);
+  }
+}
+
+/** A run id under runsDir, or a folder holding journal.jsonl; exit 2 when neither. */
+function findRunDir(run: string, runsDir: string): string {
+  for (const candidate of [resolve(runsDir, run), resolve(run)]) {
+    if (existsSync(join(candidate, 'journal.jsonl')) && statSync(candidate).isDirectory()) return candidate;
+  }
+  throw new UsageError(`no run ${run}: neither ${join(runsDir, run)} nor ${run} holds a journal.jsonl`, [
+    `list the runs with: ls ${runsDir}`,
+  ]);
+}

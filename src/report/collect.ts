@@ -1,0 +1,278 @@
+import { z } from 'zod';
+import type { Finding } from '../actions/define.js';
+import type { JournalRecord } from '../engine/journal.js';
+import type { CredentialEvent, EvidenceByKind, InventoryItem } from '../engine/evidence.js';
+import type { ApiCallRecord } from '../providers/config.js';
+
+/**
+ * Sorts a journal's records into what the timeline and metrics need. Evidence is data from
+ * other parts of cicd-ir (and, through GitHub and CloudTrail, from the attacker): it is checked
+ * against the shared evidence types at runtime and a malformed record becomes a warning, not
+ * a crash, because a report is most needed when something went wrong.
+ */
+
+type WorkflowRunsEvidence = EvidenceByKind['workflow-runs'];
+export type WorkflowRun = WorkflowRunsEvidence['runs'][number];
+export type CloudTrailEvent = EvidenceByKind['cloudtrail-events']['events'][number];
+export type StepRecord = Extract<JournalRecord, { type: 'step' }>;
+export type ApiCallJournalRecord = JournalRecord & { type: 'api-call' } & ApiCallRecord;
+
+const nullableString = z.string().nullable().optional();
+
+const WorkflowRunsData = z.object({
+  repo: z.string(),
+  workflow: z.string(),
+  runs: z.array(
+    z.object({
+      id: z.number(),
+      html_url: z.string().optional(),
+      actor: z.string().optional(),
+      event: z.string(),
+      head_branch: nullableString,
+      head_sha: z.string(),
+      status: z.string().nullable(),
+      conclusion: z.string().nullable(),
+      created_at: z.string(),
+      updated_at: z.string().optional(),
+      jobs: z.array(
+        z.object({
+          id: z.number(),
+          name: z.string(),
+          started_at: z.string().nullable(),
+          completed_at: z.string().nullable(),
+          conclusion: z.string().nullable(),
+        }),
+      ),
+    }),
+  ),
+});
+
+const InventoryData = z.object({
+  repo: z.string(),
+  workflow: z.string(),
+  items: z.array(
+    z.object({
+      kind: z.enum(['repo-secret', 'environment-secret', 'org-secret', 'oidc-role', 'github-token', 'all-secrets']),
+      name: z.string(),
+      scope: z.string(),
+      jobs: z.array(z.string()),
+      rotation: z.string(),
+    }),
+  ),
+});
+
+const CredentialData = z.object({
+  credential: z.string(),
+  kind: z.enum(['aws-access-key', 'aws-role-sessions', 'aws-user-sessions', 'github-secret', 'github-token', 'deploy-key', 'oidc-trust']),
+  event: z.enum(['issued', 'rotated', 'revoked', 'deactivated', 'deleted', 'restricted']),
+  at: z.string(),
+  fingerprint: z.string().optional(),
+  detail: z.string().optional(),
+});
+
+const CloudTrailData = z.object({
+  events: z.array(
+    z.object({
+      eventID: z.string(),
+      eventTime: z.string(),
+      eventSource: z.string(),
+      eventName: z.string(),
+      awsRegion: z.string(),
+      identity: z.string(),
+      accessKeyId: z.string().optional(),
+      sourceIPAddress: z.string().optional(),
+      userAgent: z.string().optional(),
+      errorCode: z.string().optional(),
+    }),
+  ),
+});
+
+export interface Seq<T> {
+  value: T;
+  seq: number;
+  /** Journal time of the record. */
+  at: string;
+  step?: string;
+}
+
+export interface RunInfo {
+  repo: string;
+  workflow: string;
+  run: WorkflowRun;
+  seq: number;
+}
+
+export interface Collected {
+  runId: string;
+  runStart?: Extract<JournalRecord, { type: 'run-start' }>;
+  runEnd?: Extract<JournalRecord, { type: 'run-end' }>;
+  firstAt?: string;
+  lastAt?: string;
+  /** By run id; a later evidence record replaces an earlier one (runs finish, jobs complete). */
+  runs: Map<number, RunInfo>;
+  /** By eventID: the hunt may report the same event twice (regions, pages, re-runs). */
+  cloudtrail: Map<string, Seq<CloudTrailEvent>>;
+  credentials: Seq<CredentialEvent>[];
+  inventory: Seq<InventoryItem & { repo: string; workflow: string }>[];
+  findings: Seq<Finding>[];
+  /** Step records by key, in journal order. */
+  steps: Map<string, StepRecord[]>;
+  apiCalls: ApiCallJournalRecord[];
+  warnings: string[];
+}
+
+/** Parses an ISO-ish time; undefined when it is not a time. Output is always `toISOString()`. */
+export function isoOrUndefined(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/** Sorts the records of one journal into evidence, steps, calls and findings. */
+export function collect(records: JournalRecord[], runIdFallback = 'unknown'): Collected {
+  const out: Collected = {
+    runId: records[0]?.runId ?? runIdFallback,
+    runs: new Map(),
+    cloudtrail: new Map(),
+    credentials: [],
+    inventory: [],
+    findings: [],
+    steps: new Map(),
+    apiCalls: [],
+    warnings: [],
+  };
+  const findingKeys = new Set<string>();
+  const inventoryKeys = new Set<string>();
+  const sorted = [...records].sort((a, b) => a.seq - b.seq);
+  for (const record of sorted) {
+    const at = isoOrUndefined(record.at);
+    if (at) {
+      if (!out.firstAt || at < out.firstAt) out.firstAt = at;
+      if (!out.lastAt || at > out.lastAt) out.lastAt = at;
+    }
+    switch (record.type) {
+      case 'run-start':
+        out.runStart ??= record;
+        break;
+      case 'run-end':
+        out.runEnd = record;
+        break;
+      case 'step': {
+        const list = out.steps.get(record.key) ?? [];
+        list.push(record);
+        out.steps.set(record.key, list);
+        break;
+      }
+      case 'api-call':
+        out.apiCalls.push(record as ApiCallJournalRecord);
+        break;
+      case 'finding': {
+        const f = record.finding;
+        if (!f || typeof f.summary !== 'string' || typeof f.kind !== 'string') {
+          out.warnings.push(`journal seq ${record.seq}: malformed finding, skipped`);
+          break;
+        }
+        const key = `${f.kind}|${f.resource}|${f.at ?? ''}|${f.summary}`;
+        if (findingKeys.has(key)) break;
+        findingKeys.add(key);
+        out.findings.push({ value: f, seq: record.seq, at: record.at, step: record.step });
+        break;
+      }
+      case 'evidence':
+        collectEvidence(out, record, inventoryKeys);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+function collectEvidence(out: Collected, record: Extract<JournalRecord, { type: 'evidence' }>, inventoryKeys: Set<string>): void {
+  const where = `journal seq ${record.seq}: evidence ${record.kind}`;
+  const bad = (error: z.ZodError) => {
+    const issue = error.issues[0];
+    out.warnings.push(`${where} malformed at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}; skipped`);
+  };
+  switch (record.kind) {
+    case 'workflow-runs': {
+      const parsed = WorkflowRunsData.safeParse(record.data);
+      if (!parsed.success) return bad(parsed.error);
+      for (const run of parsed.data.runs) {
+        out.runs.set(run.id, { repo: parsed.data.repo, workflow: parsed.data.workflow, run, seq: record.seq });
+      }
+      return;
+    }
+    case 'inventory': {
+      const parsed = InventoryData.safeParse(record.data);
+      if (!parsed.success) return bad(parsed.error);
+      for (const item of parsed.data.items) {
+        const key = `${item.kind}|${item.scope}|${item.name}`;
+        if (inventoryKeys.has(key)) continue;
+        inventoryKeys.add(key);
+        out.inventory.push({ value: { ...item, repo: parsed.data.repo, workflow: parsed.data.workflow }, seq: record.seq, at: record.at, step: record.step });
+      }
+      return;
+    }
+    case 'credential': {
+      const parsed = CredentialData.safeParse(record.data);
+      if (!parsed.success) return bad(parsed.error);
+      out.credentials.push({ value: parsed.data, seq: record.seq, at: record.at, step: record.step });
+      return;
+    }
+    case 'cloudtrail-events': {
+      const parsed = CloudTrailData.safeParse(record.data);
+      if (!parsed.success) return bad(parsed.error);
+      for (const event of parsed.data.events) {
+        if (!out.cloudtrail.has(event.eventID)) out.cloudtrail.set(event.eventID, { value: event, seq: record.seq, at: record.at, step: record.step });
+      }
+      return;
+    }
+    default:
+      // Other evidence kinds (logs, snapshots) are for humans reading the run folder, not the timeline.
+      return;
+  }
+}
+
+/** The last record of a step key (its current phase). */
+export function lastPhase(records: StepRecord[]): StepRecord | undefined {
+  return records[records.length - 1];
+}
+
+/**
+ * Whether a step changes the world: its plan lists a mutating call, a mutating API call was
+ * journalled for it, or apply reported a change. Read-only steps (evidence, inventory, hunt)
+ * are not containment.
+ */
+export function isMutatingStep(key: string, records: StepRecord[], apiCalls: ApiCallJournalRecord[]): boolean {
+  const stepId = records[0]?.step;
+  return (
+    records.some((r) => r.plan?.calls?.some((c) => c.mutating) || r.result?.changed === true) ||
+    apiCalls.some((c) => c.mutating && c.step !== undefined && (c.step === key || c.step === stepId))
+  );
+}
+
+/** CloudTrail event ids a finding's evidence points at (objects with eventID, or the ids themselves). */
+export function findingEventIds(finding: Finding, known: Map<string, unknown>): string[] {
+  const ids: string[] = [];
+  for (const item of finding.evidence ?? []) {
+    if (typeof item === 'string' && known.has(item)) ids.push(item);
+    else if (item && typeof item === 'object') {
+      const id = (item as Record<string, unknown>).eventID ?? (item as Record<string, unknown>).eventId;
+      if (typeof id === 'string') ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/** A web link a finding's evidence carries (a run's html_url), if any. */
+export function findingUrl(finding: Finding): string | undefined {
+  for (const item of finding.evidence ?? []) {
+    if (item && typeof item === 'object') {
+      const r = item as Record<string, unknown>;
+      const url = r.html_url ?? r.url;
+      if (typeof url === 'string' && /^https?:\/\//.test(url)) return url;
+    }
+  }
+  return undefined;
+}

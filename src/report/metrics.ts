@@ -1,0 +1,362 @@
+import type { CredentialEvent } from '../engine/evidence.js';
+import { type Collected, type Seq, isMutatingStep, isoOrUndefined, lastPhase } from './collect.js';
+import { formatDuration } from './format.js';
+import {
+  type CredentialStatus,
+  type Exposure,
+  type Metrics,
+  type OpenItem,
+  PLAN_ONLY_NOTICE,
+  SEVERITIES,
+  type Severity,
+  type StepProblem,
+  type TimeToContain,
+} from './model.js';
+
+const CLOSING = new Set<CredentialEvent['event']>(['revoked', 'rotated', 'deactivated', 'deleted']);
+const ms = (iso: string) => Date.parse(iso);
+
+/** Computes every metric of the report from a collected journal. */
+export function computeMetrics(c: Collected): Metrics {
+  return {
+    timeToContain: timeToContain(c),
+    exposure: exposureWindows(c),
+    credentials: credentialInventory(c),
+    findingsBySeverity: findingsBySeverity(c),
+    steps: stepCounts(c),
+  };
+}
+
+/**
+ * First mutating action applied -> last containment step verified. Containment steps are the
+ * steps that change the world (see isMutatingStep); if any of them ends unverified, failed,
+ * compensated or applied without a verify, the run is "not contained" whatever the clock says.
+ */
+export function timeToContain(c: Collected): TimeToContain {
+  if (c.runStart?.dryRun) return { status: 'plan-only', blocking: [], text: PLAN_ONLY_NOTICE };
+  const starts: string[] = [];
+  const verifiedAt: string[] = [];
+  const blocking: string[] = [];
+  const reasons: string[] = [];
+  for (const call of c.apiCalls) {
+    const at = isoOrUndefined(call.at);
+    if (call.mutating && at && !call.error) starts.push(at);
+  }
+  let containmentSteps = 0;
+  for (const [key, records] of c.steps) {
+    if (!isMutatingStep(key, records, c.apiCalls)) continue;
+    const last = lastPhase(records);
+    if (!last || last.phase === 'skipped') continue;
+    containmentSteps++;
+    for (const r of records) {
+      const at = isoOrUndefined(r.at);
+      if (r.phase === 'applied' && at) starts.push(at);
+    }
+    const at = isoOrUndefined(last.at);
+    if (last.phase === 'verified' && at) verifiedAt.push(at);
+    else {
+      blocking.push(key);
+      reasons.push(`${key} ${last.phase === 'applied' ? 'applied but never verified' : last.phase}`);
+    }
+  }
+  if (containmentSteps === 0) return { status: 'no-containment', blocking: [], text: 'no containment step ran' };
+  const firstMutationAt = starts.sort()[0];
+  const lastVerifiedAt = verifiedAt.sort().at(-1);
+  if (blocking.length > 0) {
+    return { status: 'not-contained', firstMutationAt, lastVerifiedAt, blocking, text: `not contained: ${reasons.join('; ')}` };
+  }
+  const durationMs = firstMutationAt && lastVerifiedAt ? Math.max(0, ms(lastVerifiedAt) - ms(firstMutationAt)) : undefined;
+  return {
+    status: 'contained',
+    firstMutationAt,
+    lastVerifiedAt,
+    durationMs,
+    blocking: [],
+    text: durationMs === undefined ? 'contained' : `contained in ${formatDuration(durationMs)}`,
+  };
+}
+
+/** `deploy.yml#build` -> `build`: inventory names jobs by workflow and job id, runs by job name. */
+function jobPart(ref: string): string {
+  const hash = ref.lastIndexOf('#');
+  return hash >= 0 ? ref.slice(hash + 1) : ref;
+}
+
+/** `repo:o/r` -> `o/r`; `env:o/r/prod` -> `o/r/prod`; `org:acme` -> `acme`. */
+function scopePath(scope: string): string {
+  return scope.replace(/^[a-z]+:/, '');
+}
+
+/** Whether a credential event's id names this inventory item (`secret:o/r/NAME` for a repo secret). */
+function matchesItem(item: { name: string; scope: string }, credential: string): boolean {
+  if (credential === item.name) return true;
+  return credential.endsWith(`/${item.name}`) && credential.includes(scopePath(item.scope));
+}
+
+/** `arn:aws:sts::111122223333:assumed-role/deploy/GitHubActions` -> account and role name. */
+function assumedRole(identity: string): { account: string; role: string } | undefined {
+  const m = /^arn:aws[\w-]*:sts::(\d{12}):assumed-role\/([^/]+)\//.exec(identity);
+  return m ? { account: m[1]!, role: m[2]! } : undefined;
+}
+
+function isRoleArn(arn: string, account: string, role: string): boolean {
+  return new RegExp(`^arn:aws[\\w-]*:iam::${account}:role/(?:.*/)?${role.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(arn);
+}
+
+function jobStartsFor(c: Collected, jobs: string[]): string[] {
+  const names = new Set(jobs.map(jobPart));
+  const out: string[] = [];
+  for (const { run } of c.runs.values()) {
+    for (const job of run.jobs) {
+      const at = isoOrUndefined(job.started_at);
+      if (names.has(job.name) && at) out.push(at);
+    }
+  }
+  return out.sort();
+}
+
+interface Candidate {
+  credential: string;
+  kind: string;
+  fingerprint?: string;
+  events: Seq<CredentialEvent>[];
+  jobs: string[];
+}
+
+/**
+ * Exposure window per credential: from when it was issued (or, failing that, the first job that
+ * could read it, or its first use in CloudTrail) to when it was revoked, rotated, deactivated,
+ * deleted or expired. Candidates: credentials some action closed, keys seen in CloudTrail,
+ * secrets the inventory found reachable, and each job's GITHUB_TOKEN. A credential that was
+ * only issued (a replacement key) is not exposed and is left out.
+ */
+export function exposureWindows(c: Collected): Exposure[] {
+  const candidates = new Map<string, Candidate>();
+  const get = (credential: string, kind: string): Candidate => {
+    let cand = candidates.get(credential);
+    if (!cand) {
+      cand = { credential, kind, events: [], jobs: [] };
+      candidates.set(credential, cand);
+    }
+    return cand;
+  };
+  const roleRevokes = c.credentials.filter(
+    (e) => (e.value.kind === 'aws-role-sessions' || e.value.kind === 'aws-user-sessions') && e.value.credential.startsWith('arn:') && e.value.event === 'revoked',
+  );
+  for (const e of c.credentials) {
+    const v = e.value;
+    if (v.kind === 'oidc-trust' || v.credential.startsWith('arn:')) continue;
+    const cand = get(v.credential, v.kind);
+    cand.events.push(e);
+    cand.fingerprint ??= v.fingerprint;
+  }
+  const usesByKey = new Map<string, { at: string; ok: boolean; identity: string }[]>();
+  for (const { value: ev } of c.cloudtrail.values()) {
+    const at = isoOrUndefined(ev.eventTime);
+    if (!ev.accessKeyId || !at) continue;
+    const list = usesByKey.get(ev.accessKeyId) ?? [];
+    list.push({ at, ok: !ev.errorCode, identity: ev.identity });
+    usesByKey.set(ev.accessKeyId, list);
+    if (!candidates.has(ev.accessKeyId)) get(ev.accessKeyId, ev.accessKeyId.startsWith('ASIA') ? 'aws-role-sessions' : 'aws-access-key');
+  }
+  for (const { value: item } of c.inventory) {
+    if (!['repo-secret', 'environment-secret', 'org-secret'].includes(item.kind)) continue;
+    const matched = [...candidates.values()].filter((cand) => matchesItem(item, cand.credential));
+    if (matched.length === 0) matched.push(get(`secret:${scopePath(item.scope)}/${item.name}`, 'github-secret'));
+    for (const cand of matched) cand.jobs.push(...item.jobs);
+  }
+  const out: Exposure[] = [];
+  for (const cand of candidates.values()) {
+    const onlyIssued = cand.events.length > 0 && cand.events.every((e) => e.value.event === 'issued');
+    const uses = (usesByKey.get(cand.credential) ?? []).sort((a, b) => a.at.localeCompare(b.at));
+    if (onlyIssued && uses.length === 0 && cand.jobs.length === 0) continue;
+    const issued = cand.events.filter((e) => e.value.event === 'issued').map((e) => isoOrUndefined(e.value.at)).filter(isDefined).sort()[0];
+    const jobStart = jobStartsFor(c, cand.jobs)[0];
+    const firstSeen = uses[0]?.at;
+    const [from, fromBasis] = issued
+      ? [issued, 'issued' as const]
+      : jobStart
+        ? [jobStart, 'job-start' as const]
+        : firstSeen
+          ? [firstSeen, 'first-seen' as const]
+          : [undefined, 'unknown' as const];
+    const closings: { at: string; status: Exposure['status'] }[] = [];
+    for (const e of cand.events) {
+      const at = isoOrUndefined(e.value.at);
+      if (at && CLOSING.has(e.value.event)) closings.push({ at, status: e.value.event as Exposure['status'] });
+    }
+    // A role-session key ends when its role's sessions are revoked, if it was issued before the cutoff.
+    const role = uses.map((u) => assumedRole(u.identity)).find(isDefined);
+    if (role) {
+      for (const r of roleRevokes) {
+        const at = isoOrUndefined(r.value.at);
+        if (at && isRoleArn(r.value.credential, role.account, role.role) && (!from || from < at)) closings.push({ at, status: 'revoked' });
+      }
+    }
+    closings.sort((a, b) => a.at.localeCompare(b.at));
+    const close = closings[0];
+    const to = close?.at;
+    out.push({
+      credential: cand.credential,
+      kind: cand.kind,
+      ...(cand.fingerprint ? { fingerprint: cand.fingerprint } : {}),
+      ...(from ? { from } : {}),
+      fromBasis,
+      ...(to ? { to } : {}),
+      status: close?.status ?? 'open',
+      ...(from && to ? { durationMs: Math.max(0, ms(to) - ms(from)) } : {}),
+      uses: uses.length,
+      ...(uses.length ? { lastUsedAt: uses[uses.length - 1]!.at } : {}),
+      usedAfterClose: to ? uses.filter((u) => u.ok && u.at > to).length : 0,
+    });
+  }
+  // Each job's GITHUB_TOKEN: valid from the job's start until the job ends.
+  for (const { run } of [...c.runs.values()].sort((a, b) => a.run.id - b.run.id)) {
+    for (const job of run.jobs) {
+      const from = isoOrUndefined(job.started_at);
+      if (!from) continue;
+      const to = isoOrUndefined(job.completed_at);
+      out.push({
+        credential: `GITHUB_TOKEN run ${run.id} job ${job.name}`,
+        kind: 'github-token',
+        from,
+        fromBasis: 'job-start',
+        ...(to ? { to, durationMs: Math.max(0, ms(to) - ms(from)) } : {}),
+        status: to ? 'expired' : 'running',
+        uses: 0,
+        usedAfterClose: 0,
+      });
+    }
+  }
+  return out.sort((a, b) => (a.from ?? '\uffff').localeCompare(b.from ?? '\uffff') || a.credential.localeCompare(b.credential));
+}
+
+/**
+ * Rotated vs reachable: every credential the inventory says the workflow reaches, with what
+ * closed it. Anything reachable and not rotated, revoked, deactivated or deleted (or, for a
+ * GITHUB_TOKEN, expired with its job) is OPEN: the token Grafana missed in May 2026.
+ */
+export function credentialInventory(c: Collected): Metrics['credentials'] {
+  const items: CredentialStatus[] = [];
+  const everySecret = new Set<string>();
+  for (const { value: item } of c.inventory) {
+    const base = { kind: item.kind, name: item.name, scope: item.scope, jobs: item.jobs, rotation: item.rotation };
+    if (item.kind === 'all-secrets') {
+      for (const job of item.jobs) everySecret.add(job);
+      continue;
+    }
+    const events = c.credentials
+      .filter((e) => matchesItem(item, e.value.credential))
+      .map((e) => ({ ...e.value, at: isoOrUndefined(e.value.at) }))
+      .filter((e): e is CredentialEvent & { at: string } => e.at !== undefined)
+      .sort((a, b) => a.at.localeCompare(b.at));
+    const closing = events.find((e) => CLOSING.has(e.event));
+    const restricted = events.find((e) => e.event === 'restricted');
+    if (closing) {
+      const note =
+        item.kind === 'oidc-role' && !restricted
+          ? 'sessions revoked but the trust policy was not restricted: the workflow can assume the role again'
+          : undefined;
+      items.push({ ...base, status: closing.event as CredentialStatus['status'], at: closing.at, open: false, ...(note ? { note } : {}) });
+      continue;
+    }
+    if (item.kind === 'github-token') {
+      const names = new Set(item.jobs.map(jobPart));
+      const jobs = [...c.runs.values()].flatMap(({ run }) => run.jobs).filter((j) => names.has(j.name) && j.started_at);
+      const running = jobs.filter((j) => !isoOrUndefined(j.completed_at));
+      if (jobs.length > 0 && running.length === 0) {
+        const at = jobs.map((j) => isoOrUndefined(j.completed_at)).filter(isDefined).sort().at(-1);
+        items.push({ ...base, status: 'expired', ...(at ? { at } : {}), open: false, note: 'expires when its job ends' });
+      } else {
+        items.push({
+          ...base,
+          status: 'open',
+          open: true,
+          note: running.length
+            ? `${running.length} job(s) still running when the runs were recorded: the token lives until the job ends (6 h hosted, 24 h self-hosted)`
+            : 'no workflow-runs evidence for these jobs: cannot tell whether their tokens ended',
+        });
+      }
+      continue;
+    }
+    items.push({
+      ...base,
+      status: 'open',
+      open: true,
+      ...(restricted ? { note: `trust restricted at ${restricted.at}, but sessions issued before it were not revoked` } : {}),
+    });
+  }
+  const open = items.filter((i) => i.open).length;
+  return { reachable: items.length, closed: items.length - open, open, items, everySecretReachableBy: [...everySecret].sort() };
+}
+
+export function findingsBySeverity(c: Collected): Metrics['findingsBySeverity'] {
+  const counts = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+  for (const { value } of c.findings) {
+    if (value.severity in counts) counts[value.severity]++;
+  }
+  return counts;
+}
+
+/** Steps by their last phase. `applied` with no verify counts as unverified: nobody checked it. */
+export function stepCounts(c: Collected): Metrics['steps'] {
+  const unverified: StepProblem[] = [];
+  const failed: StepProblem[] = [];
+  let verified = 0;
+  for (const [key, records] of c.steps) {
+    const last = lastPhase(records);
+    if (!last) continue;
+    const at = isoOrUndefined(last.at) ?? new Date(0).toISOString();
+    const base = { key, action: last.action, at, journalSeq: last.seq };
+    if (last.phase === 'verified') verified++;
+    else if (last.phase === 'unverified') unverified.push({ ...base, detail: last.verify?.detail ?? 'verify did not confirm the change' });
+    else if (last.phase === 'applied') unverified.push({ ...base, detail: 'applied, never verified' });
+    else if (last.phase === 'failed') failed.push({ ...base, detail: last.error?.message ?? 'failed' });
+    else if (last.phase === 'compensated') failed.push({ ...base, detail: 'compensated (undone) after a failure' });
+  }
+  return { total: c.steps.size, verified, unverified, failed };
+}
+
+const RANK: Record<Severity, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;
+
+/** What a responder must still do, most severe first: the first thing the report shows. */
+export function openItems(c: Collected, metrics: Metrics): OpenItem[] {
+  const items: OpenItem[] = [];
+  const t = metrics.timeToContain;
+  if (t.status === 'not-contained') items.push({ kind: 'containment', severity: 'critical', summary: `Not contained: ${t.blocking.join(', ')} not verified` });
+  for (const e of metrics.exposure) {
+    if (e.usedAfterClose > 0) {
+      items.push({ kind: 'exposure', severity: 'critical', summary: `${e.credential} was used successfully ${e.usedAfterClose} time(s) after it was ${e.status}` });
+    }
+  }
+  for (const i of metrics.credentials.items.filter((x) => x.open)) {
+    items.push({
+      kind: 'credential',
+      severity: 'high',
+      summary: `OPEN: ${i.name} (${i.kind}, ${i.scope}) is reachable by ${i.jobs.join(', ') || 'the workflow'} and was not rotated or revoked (rotation: ${i.rotation})${i.note ? `; ${i.note}` : ''}`,
+    });
+  }
+  for (const job of metrics.credentials.everySecretReachableBy) {
+    items.push({ kind: 'credential', severity: 'high', summary: `${job} reaches every secret (toJSON(secrets) or a dynamic index): rotate all of them` });
+  }
+  for (const e of metrics.exposure) {
+    if (e.status === 'open' && !metrics.credentials.items.some((i) => matchesItem(i, e.credential))) {
+      items.push({ kind: 'exposure', severity: 'high', summary: `${e.credential} (${e.kind}) exposed since ${e.from ?? 'an unknown time'} and still valid` });
+    } else if (e.status === 'running') {
+      items.push({ kind: 'exposure', severity: 'medium', summary: `${e.credential}: the job was still running when recorded; the token lives until it ends` });
+    }
+  }
+  for (const s of metrics.steps.failed) items.push({ kind: 'step', severity: 'high', summary: `Step ${s.key} (${s.action}) failed: ${s.detail}` });
+  for (const s of metrics.steps.unverified) items.push({ kind: 'step', severity: 'medium', summary: `Step ${s.key} (${s.action}) unverified: ${s.detail}` });
+  for (const { value: f } of c.findings) {
+    if (f.severity === 'critical' || f.severity === 'high') items.push({ kind: 'finding', severity: f.severity, summary: `${f.kind}: ${f.summary}` });
+  }
+  return items
+    .map((item, index) => ({ item, index }))
+    .sort((a, b) => RANK[a.item.severity] - RANK[b.item.severity] || a.index - b.index)
+    .map(({ item }) => item);
+}
+
+function isDefined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}
