@@ -449,8 +449,11 @@ class PlaybookValidator {
           const key = [...cycle].sort().join('\u0000');
           if (!reported.has(key)) {
             reported.add(key);
-            // Needs point backwards (a needs b): show the order they would have to run in.
-            const order = [...cycle].reverse();
+            // Needs point backwards (a needs b): show the order they would have to run in,
+            // starting from the step written first so the message does not depend on the walk.
+            const reversed = [...cycle].reverse();
+            const start = reversed.indexOf([...cycle].sort((x, y) => byId.get(x)!.index - byId.get(y)!.index)[0]!);
+            const order = [...reversed.slice(start), ...reversed.slice(0, start)];
             const path = info.edges.get(next) ?? ['steps', info.index, 'id'];
             this.issue(path, `dependency cycle: ${[...order, order[0]].join(' -> ')} (through needs or steps.<id> references)`);
           }
