@@ -103,8 +103,22 @@ const EXPRESSION_JSON_SCHEMA = {
 
 type JsonObject = Record<string, unknown>;
 
+/** The formats JSON Schema 2020-12 defines; zod adds its own (`starts_with`, `includes`) that editors reject or ignore. */
+const STANDARD_FORMATS = new Set([
+  'date-time', 'date', 'time', 'duration', 'email', 'idn-email', 'hostname', 'idn-hostname', 'ipv4', 'ipv6',
+  'uri', 'uri-reference', 'iri', 'iri-reference', 'uuid', 'uri-template', 'json-pointer', 'relative-json-pointer', 'regex',
+]);
+
 function toJson(schema: z.ZodType): JsonObject {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonObject;
+  const json = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+    // The pattern zod emits next to a non-standard format already says the same thing.
+    override: ({ jsonSchema }) => {
+      if (typeof jsonSchema.format === 'string' && !STANDARD_FORMATS.has(jsonSchema.format)) delete jsonSchema.format;
+    },
+  }) as JsonObject;
   delete json.$schema;
   return json;
 }
