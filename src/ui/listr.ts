@@ -43,10 +43,10 @@ class StepTrack {
 function settle(task: TaskHandle, outcome: StepOutcome, base: string): void {
   switch (outcome.status) {
     case 'skipped':
-      task.skip(`${base}: skipped (${outcome.detail ?? ''})`);
+      task.skip(outcome.detail ?? 'skipped');
       return;
     case 'failed':
-      throw new Error(`${base}: ${outcome.detail ?? 'failed'}${outcome.continued ? ' (continue_on_error)' : ''}`);
+      throw new Error(`${outcome.detail ?? 'failed'}${outcome.continued ? ' (continue_on_error)' : ''}`);
     case 'planned':
       task.title = `${base}: planned${outcome.detail ? ` (${outcome.detail})` : ` (${outcome.plan?.calls.length ?? 0} calls)`}`;
       return;
@@ -67,6 +67,7 @@ function settle(task: TaskHandle, outcome: StepOutcome, base: string): void {
  */
 export function listrReporter(options: { renderer?: 'default' | 'simple' | 'verbose' | 'test' | 'silent' } = {}): EventReporter {
   const steps = new Map<string, StepTrack>();
+  const warnings: string[] = [];
   let running: Promise<unknown> = Promise.resolve();
   const track = (step: string) => {
     let entry = steps.get(step);
@@ -127,7 +128,12 @@ export function listrReporter(options: { renderer?: 'default' | 'simple' | 'verb
         }
         case 'step-retry':
         case 'log': {
-          if (!('key' in event) || !event.key || !event.step) return;
+          if (event.type === 'log' && !event.key) {
+            // Run-level warnings (a stale lock taken over, a torn journal line): shown after the list.
+            if (event.level === 'warn') warnings.push(event.message);
+            return;
+          }
+          if (!event.key || !event.step) return;
           const entry = track(event.step).key(event.key);
           entry.lastOutput = event.type === 'log' ? event.message : `retry ${event.attempt} in ${event.delayMs} ms: ${event.error}`;
           if (entry.task) entry.task.output = entry.lastOutput;
@@ -145,6 +151,9 @@ export function listrReporter(options: { renderer?: 'default' | 'simple' | 'verb
     },
     async finish() {
       await running;
+      // listr2 renders a failed task's message just after run() settles: let it flush.
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     },
   };
 }
