@@ -28,7 +28,8 @@ and writes the timeline. Without a terminal it needs --yes (or --dry-run).`;
     since: Flags.string({ description: 'start of the suspect window, ISO-8601 with a zone' }),
     incident: Flags.string({ description: 'incident name, e.g. IR-42', required: true }),
     // Internal: tests and drills point the command at another playbook with the same inputs.
-    playbook: Flags.string({ hidden: true, default: CONTAIN_PLAYBOOK }),
+    // (No flag default: oclif would bake this machine's absolute path into the manifest.)
+    playbook: Flags.string({ hidden: true }),
     ...runFlags,
   };
 
@@ -43,7 +44,7 @@ and writes the timeline. Without a terminal it needs --yes (or --dry-run).`;
     };
     const result = resultJson(
       await runSession({
-        playbookFile: flags.playbook,
+        playbookFile: flags.playbook ?? CONTAIN_PLAYBOOK,
         // On resume the journal holds the inputs; flags given again override them.
         vars,
         dryRun: flags['dry-run'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import Contain from '../../src/commands/contain.js';
+import Contain, { CONTAIN_PLAYBOOK } from '../../src/commands/contain.js';
 import Plan from '../../src/commands/plan.js';
 import Run from '../../src/commands/run.js';
 import { readJournal } from '../../src/engine/journal.js';
@@ -223,6 +223,6 @@ steps:
   });
 
   it('resolves the shipped playbook from the package root', () => {
-    expect(Contain.flags.playbook.default).toBe(join(root, 'playbooks', 'contain-compromised-workflow.yaml'));
+    expect(CONTAIN_PLAYBOOK).toBe(join(root, 'playbooks', 'contain-compromised-workflow.yaml'));
   });
 });
