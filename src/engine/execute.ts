@@ -6,7 +6,7 @@ import type { ActionDefinition, ActionPlan, ApplyResult, VerifyResult } from '..
 import { actions as builtInActions } from '../actions/index.js';
 import type { ApiCallRecord } from '../providers/config.js';
 import type { ActionContext, Clients } from './context.js';
-import { CicdIrError, UsageError, ValidationError } from './errors.js';
+import { UsageError, ValidationError } from './errors.js';
 import type { EngineEvent, RunStatus, StepOutcome, StepStatus } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { evaluate, evaluateCondition, Unresolved, type ExpressionScope } from './expressions.js';
@@ -81,9 +81,6 @@ class StepTimeoutError extends Error {
     this.name = 'StepTimeoutError';
   }
 }
-
-/** A step's `with` did not satisfy its action's schema: never retried. */
-class InputError extends Error {}
 
 /** sha256 of a value's canonical JSON (sorted keys, toJSON honoured: Secrets hash as fingerprints). */
 export function hashValue(value: unknown): string {
@@ -574,7 +571,7 @@ class Scheduler {
         return { outcome: this.#finishKey(outcome), outputs: result.apply.outputs };
       } catch (error) {
         const message = messageOf(error);
-        if (attempt < attempts && !(error instanceof InputError)) {
+        if (attempt < attempts) {
           const delayMs = (step.retry?.backoffMs ?? 0) * 2 ** (attempt - 1);
           this.#o.record({ type: 'step', ...base, phase: 'failed', inputHash, error: { message, name: (error as Error)?.name }, durationMs: Date.now() - startedAt });
           this.#o.emit({ type: 'step-retry', step: step.id, key, attempt, delayMs, error: message });
@@ -703,11 +700,6 @@ async function withTimeout<T>(ms: number | undefined, fn: (signal: AbortSignal) 
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** True for errors that carry their own exit code (validation, usage): the command reports them. */
-export function isEngineError(error: unknown): error is CicdIrError {
-  return error instanceof CicdIrError;
 }
 
 export type { StepStatus };

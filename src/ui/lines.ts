@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { describeCall } from '../engine/plan.js';
 import type { EngineEvent } from '../engine/events.js';
+import { redact } from '../engine/secret.js';
 import type { EventReporter } from './listr.js';
 
 /** One line of text for an event, or undefined for events not worth a line. Pure, for tests. */
@@ -43,7 +44,7 @@ export function lineReporter(stream: Writable = process.stderr): EventReporter {
     onEvent(event) {
       if (event.type === 'log' && event.level === 'debug') return;
       const line = eventLine(event);
-      if (line !== undefined) stream.write(`${line}\n`);
+      if (line !== undefined) stream.write(`${redact(line)}\n`);
     },
     async finish() {},
   };
