@@ -541,14 +541,19 @@ class Scheduler {
       return { outcome: this.#finishKey({ ...base, status: 'planned', detail }), outputs: {} };
     }
 
+    const restored = this.#o.resume && !this.#reapply.has(step.id) ? completedResult(this.#o.prior.get(key), inputHash) : undefined;
     const parsed = definition.schema.safeParse(input);
-    if (!parsed.success) {
+    let value: unknown;
+    if (parsed.success) value = parsed.data;
+    else if (restored) {
+      // Applied before with this very input; it only fails the schema now because a secret it
+      // received comes back from the journal as a fingerprint. verify() reads state, not secrets.
+      value = input;
+    } else {
       const issues = parsed.error.issues.map((issue) => `with${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${issue.message}`);
       return fail(`input rejected by ${step.uses}: ${issues.join('; ')}`, inputHash);
     }
-    const value = parsed.data;
 
-    const restored = this.#o.resume && !this.#reapply.has(step.id) ? completedResult(this.#o.prior.get(key), inputHash) : undefined;
     const attempts = Math.max(1, step.retry?.attempts ?? 1);
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();

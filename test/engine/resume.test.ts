@@ -9,6 +9,9 @@ import { runPlaybook, type RunOptions } from '../../src/engine/execute.js';
 import { readJournal } from '../../src/engine/journal.js';
 import type { Playbook } from '../../src/engine/model.js';
 import { newRunId } from '../../src/engine/run-dir.js';
+import { isSecret, Secret } from '../../src/engine/secret.js';
+import { defineAction } from '../../src/actions/define.js';
+import { z } from 'zod';
 import { crashPlaybook } from './fixtures/crash-run.js';
 import { noClients, playbook, probeActions, recordAction, secretOutput, type ProbeBehaviour } from './fixtures/fake-actions.js';
 
@@ -144,6 +147,65 @@ describe('resume', () => {
     expect(second.exitCode).toBe(0);
     expect(behaviour.log).toEqual(['plan mint', 'apply mint', 'verify mint', 'plan use', 'apply use', 'verify use']);
     expect(events.some((e) => e.type === 'log' && /secret output token is not in the journal/.test(e.message))).toBe(true);
+  });
+
+  it('verifies a completed consumer of a secret without applying anything again', async () => {
+    // Given mint (secret output) and put (whose schema wants a real Secret) completed, and a later step failed
+    const log: string[] = [];
+    let failLast = true;
+    const mint = defineAction({
+      id: 'test.mint',
+      summary: 'mints a secret',
+      schema: z.strictObject({}),
+      permissions: ['test:mint'],
+      mutating: true,
+      outputs: { token: 'the secret' },
+      secretOutputs: ['token'],
+      example: {},
+      plan: async () => ({ changes: [], calls: [] }),
+      apply: async () => {
+        log.push('apply mint');
+        return { changed: true, outputs: { token: new Secret('minted-secret-value-42', 'token') } };
+      },
+      verify: async () => ({ verified: true, detail: 'minted' }),
+    });
+    const put = defineAction({
+      id: 'test.put',
+      summary: 'stores a secret',
+      schema: z.strictObject({ token: z.custom<Secret>(isSecret, 'expected a Secret') }),
+      permissions: ['test:put'],
+      mutating: true,
+      outputs: {},
+      example: {},
+      plan: async () => ({ changes: [], calls: [] }),
+      apply: async (_ctx, input) => {
+        log.push(`apply put ${input.token.fingerprint}`);
+        return { changed: true, outputs: {} };
+      },
+      verify: async () => {
+        log.push('verify put');
+        return { verified: true, detail: 'stored' };
+      },
+    });
+    const last = defineAction({ ...mint, id: 'test.last', secretOutputs: [], outputs: {}, apply: async () => {
+      if (failLast) throw new Error('not yet');
+      log.push('apply last');
+      return { changed: true, outputs: {} };
+    } });
+    const book = playbook([
+      { id: 'mint', uses: 'test.mint' },
+      { id: 'put', uses: 'test.put', with: { token: '${{ steps.mint.outputs.token }}' } },
+      { id: 'last', uses: 'test.last', needs: ['put'] },
+    ]);
+    const first = await run(book, [mint, put, last]);
+    expect(first.exitCode).toBe(1);
+    // When resumed
+    failLast = false;
+    log.length = 0;
+    const second = await run(book, [mint, put, last], { runId: first.runId, resume: true });
+    // Then nothing completed was applied again: put was verified with the journalled fingerprint
+    expect(second.exitCode).toBe(0);
+    expect(log).toEqual(['verify put', 'apply last']);
   });
 
   it('refuses to resume when the playbook changed (exit 2)', async () => {
