@@ -14,7 +14,7 @@ import {
   type ExpressionReference,
 } from './expressions.js';
 import type { InputSpec, InputType, InputValues, Playbook, Step } from './model.js';
-import { ALLOWED_KEYS, INPUT_TYPES, NAME_PATTERN, parseDuration, PlaybookSchema } from './playbook-schema.js';
+import { ALLOWED_KEYS, INPUT_TYPES, parseDuration, PlaybookSchema } from './playbook-schema.js';
 
 /** Options of parsePlaybook / loadPlaybook. */
 export interface ParseOptions {
@@ -207,6 +207,13 @@ class PlaybookValidator {
       }
       return;
     }
+    if (issue.code === 'invalid_key') {
+      const name = String(path[path.length - 1]);
+      const what = path[0] === 'inputs' && path.length === 2 ? `input name '${name}'` : `key '${name}' in ${describePath(path.slice(0, -1))}`;
+      const use = path[0] === 'inputs' ? ` (it is used as inputs.${name} and --var ${name}=...)` : '';
+      this.issue(path, `${what} must be lower-case kebab or snake case${use}`, true);
+      return;
+    }
     const parent = valueAt(root, relative.slice(0, -1));
     const last = relative[relative.length - 1];
     if (issue.code === 'invalid_type' && last !== undefined && isRecord(parent) && !(String(last) in parent)) {
@@ -229,9 +236,6 @@ class PlaybookValidator {
     for (const [name, spec] of Object.entries(raw)) {
       const type = isRecord(spec) && (INPUT_TYPES as readonly unknown[]).includes(spec.type) ? (spec.type as InputType) : undefined;
       inputs.set(name, type);
-      if (!NAME_PATTERN.test(name)) {
-        this.issue(['inputs', name], `input name '${name}' must be lower-case kebab or snake case (it is used as inputs.${name} and --var ${name}=...)`, true);
-      }
       if (!isRecord(spec) || spec.default === undefined) continue;
       if (spec.required === true) {
         this.issue(['inputs', name, 'default'], `input '${name}' is required and has a default: drop one of them`, true);
