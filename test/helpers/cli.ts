@@ -41,15 +41,26 @@ export async function runCommand<T>(command: { run(argv: string[], root: string)
 }
 
 /**
- * Runs the CLI as a real process: `bin/dev.js` (the TypeScript sources through tsx), so the
- * test needs no build and cannot race another test's `rm -rf dist`. It proves the process exit
- * code, which in-process runs cannot.
+ * The CLI's entry point run from the TypeScript sources: oclif's `execute`, as bin/run.js calls
+ * it, with the commands folder pointed at src/commands. bin/dev.js cannot be used for this:
+ * oclif 4.14 fails to register this tsx version and then loads dist/ (stale, or missing when
+ * nothing was built), and it prefers a leftover oclif.manifest.json. Running from src needs no
+ * build and cannot race another test's `rm -rf dist`.
  */
+const SOURCE_ENTRY = `
+import { readFileSync } from 'node:fs';
+import { execute } from '@oclif/core';
+const pjson = JSON.parse(readFileSync('package.json', 'utf8'));
+pjson.oclif.commands = './src/commands';
+await execute({ args: process.argv.slice(1), loadOptions: { root: process.cwd(), pjson } });
+`;
+
+/** Runs the CLI as a real process, to prove the process exit code (in-process runs cannot). */
 export function spawnCli(args: string[]): { stdout: string; stderr: string; status: number | null } {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.js', ...args], {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SOURCE_ENTRY, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', OCLIF_SKIP_UPDATE_CHECK: '1' },
+    env: { ...process.env, NO_COLOR: '1' },
     timeout: 60_000,
   });
   return { stdout: child.stdout, stderr: child.stderr, status: child.status };
