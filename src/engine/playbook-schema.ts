@@ -77,7 +77,7 @@ export const PlaybookSchema = z
   .strictObject({
     name: z.string().min(1).describe('Playbook name.'),
     description: z.string().default('').describe('What the playbook does and when to run it.'),
-    inputs: z.record(z.string(), InputSchema).default({}).describe('Typed inputs, set with --var name=value.'),
+    inputs: z.record(z.string().regex(NAME_PATTERN), InputSchema).default({}).describe('Typed inputs, set with --var name=value.'),
     steps: z.array(StepSchema).min(1, { error: 'a playbook needs at least one step' }).describe('The steps; independent ones run concurrently.'),
   })
   .describe('A cicd-ir playbook (format v1).');

@@ -14,7 +14,7 @@ import {
   type ExpressionReference,
 } from './expressions.js';
 import type { InputSpec, InputType, InputValues, Playbook, Step } from './model.js';
-import { ALLOWED_KEYS, INPUT_TYPES, NAME_PATTERN, parseDuration, PlaybookSchema } from './playbook-schema.js';
+import { ALLOWED_KEYS, INPUT_TYPES, parseDuration, PlaybookSchema } from './playbook-schema.js';
 
 /** Options of parsePlaybook / loadPlaybook. */
 export interface ParseOptions {
@@ -202,8 +202,16 @@ class PlaybookValidator {
     if (issue.code === 'unrecognized_keys') {
       const keys = allowed(path);
       for (const key of issue.keys) {
-        this.issue([...path, key], `unknown key '${key}' in ${describePath(path)}${keys ? ` (allowed: ${keys.join(', ')})` : ''}`, true);
+        const hint = keys ? ` (allowed: ${keys.join(', ')})${didYouMean(key, keys)}` : '';
+        this.issue([...path, key], `unknown key '${key}' in ${describePath(path)}${hint}`, true);
       }
+      return;
+    }
+    if (issue.code === 'invalid_key') {
+      const name = String(path[path.length - 1]);
+      const what = path[0] === 'inputs' && path.length === 2 ? `input name '${name}'` : `key '${name}' in ${describePath(path.slice(0, -1))}`;
+      const use = path[0] === 'inputs' ? ` (it is used as inputs.${name} and --var ${name}=...)` : '';
+      this.issue(path, `${what} must be lower-case kebab or snake case${use}`, true);
       return;
     }
     const parent = valueAt(root, relative.slice(0, -1));
@@ -228,9 +236,6 @@ class PlaybookValidator {
     for (const [name, spec] of Object.entries(raw)) {
       const type = isRecord(spec) && (INPUT_TYPES as readonly unknown[]).includes(spec.type) ? (spec.type as InputType) : undefined;
       inputs.set(name, type);
-      if (!NAME_PATTERN.test(name)) {
-        this.issue(['inputs', name], `input name '${name}' must be lower-case kebab or snake case (it is used as inputs.${name} and --var ${name}=...)`, true);
-      }
       if (!isRecord(spec) || spec.default === undefined) continue;
       if (spec.required === true) {
         this.issue(['inputs', name, 'default'], `input '${name}' is required and has a default: drop one of them`, true);
@@ -292,7 +297,7 @@ class PlaybookValidator {
       const valid = this.registry.map((candidate) => candidate.id).sort();
       this.issue(
         ['steps', index, 'uses'],
-        `unknown action '${step.uses}' (${valid.length > 0 ? `valid actions: ${valid.join(', ')}` : 'no actions are registered'})`,
+        `unknown action '${step.uses}' (${valid.length > 0 ? `valid actions: ${valid.join(', ')}` : 'no actions are registered'})${didYouMean(step.uses, valid)}`,
       );
     }
     return action;
@@ -322,7 +327,7 @@ class PlaybookValidator {
       if (id === info.id) {
         this.issue(path, `step '${id}' needs itself`);
       } else if (!firstIndex.has(id)) {
-        this.issue(path, `needs '${id}': no such step (steps: ${ids.join(', ') || 'none'})`);
+        this.issue(path, `needs '${id}': no such step (steps: ${ids.join(', ') || 'none'})${didYouMean(id, ids)}`);
       } else if (!info.explicitNeeds.includes(id)) {
         info.explicitNeeds.push(id);
         info.edges.set(id, path);
@@ -385,7 +390,7 @@ class PlaybookValidator {
         case 'inputs':
           if (first !== undefined && !context.inputs.has(first)) {
             const declared = [...context.inputs.keys()];
-            this.issue(path, `${shown(reference)} names unknown input '${first}' (inputs: ${declared.join(', ') || 'none declared'})`);
+            this.issue(path, `${shown(reference)} names unknown input '${first}' (inputs: ${declared.join(', ') || 'none declared'})${didYouMean(first, declared)}`);
           }
           break;
         case 'item':
@@ -401,7 +406,7 @@ class PlaybookValidator {
         case 'steps': {
           if (first === undefined) break;
           if (!context.actionOf.has(first)) {
-            this.issue(path, `${shown(reference)} names unknown step '${first}' (steps: ${context.ids.join(', ') || 'none'})`);
+            this.issue(path, `${shown(reference)} names unknown step '${first}' (steps: ${context.ids.join(', ') || 'none'})${didYouMean(first, context.ids)}`);
             break;
           }
           if (first === context.info.id) {
@@ -415,7 +420,7 @@ class PlaybookValidator {
           const action = context.actionOf.get(first);
           if (second === 'outputs' && third !== undefined && action && !Object.hasOwn(action.outputs, third)) {
             const outputs = Object.keys(action.outputs);
-            this.issue(path, `${shown(reference)}: action ${action.id} has no output '${third}' (outputs: ${outputs.join(', ') || 'none'})`);
+            this.issue(path, `${shown(reference)}: action ${action.id} has no output '${third}' (outputs: ${outputs.join(', ') || 'none'})${didYouMean(third, outputs)}`);
             break;
           }
           if (!context.info.explicitNeeds.includes(first) && !context.info.implicitNeeds.includes(first)) {
@@ -478,6 +483,31 @@ interface StepInfo {
   edges: Map<string, Path>;
 }
 
+/** ` Did you mean 'x'?` for the candidate closest to a misspelt name, or '' when none is close. */
+export function didYouMean(name: string, candidates: Iterable<string>): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  // Close means a typo or two, and less than half the name: 'z' is not a misspelt 'a'.
+  const close = bestDistance > 0 && bestDistance <= Math.max(1, Math.floor(name.length / 3)) && bestDistance * 2 < name.length;
+  return best !== undefined && close ? ` Did you mean '${best}'?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
 function allowedKeysAt(path: Path): readonly string[] | undefined {
   if (path.length === 0) return ALLOWED_KEYS.playbook;
   if (path[0] === 'inputs' && path.length === 2) return ALLOWED_KEYS.input;
@@ -538,7 +568,19 @@ function firstLine(message: string): string {
 // Inputs at run time
 
 /** ISO-8601 date, or date-time with seconds optional, fraction optional, and a zone (Z or ±hh:mm). */
-const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
+const TIMESTAMP_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):?(\d{2})))?$/i;
+
+/** Date.parse rolls 2026-02-30 over to March 2: check the fields are a real calendar time first. */
+function isRealTime(match: RegExpExecArray): boolean {
+  const [year, month, day, hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] = match
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part)));
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  return (
+    month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth &&
+    hour < 24 && minute < 60 && second < 60 && offsetHours < 24 && offsetMinutes < 60
+  );
+}
 
 type Coerced = { value: string | string[] | boolean | number } | { error: string };
 
@@ -582,11 +624,12 @@ export function coerceInput(type: InputType, raw: unknown): Coerced {
     }
     case 'timestamp': {
       const value = single();
-      if (typeof value !== 'string' || !TIMESTAMP_PATTERN.test(value.trim())) {
+      const match = typeof value === 'string' ? TIMESTAMP_PATTERN.exec(value.trim()) : null;
+      if (typeof value !== 'string' || !match) {
         return { error: `expected an ISO-8601 timestamp with a zone (2026-03-14T09:30:00Z), got ${JSON.stringify(value ?? list)}` };
       }
       const time = Date.parse(value.trim());
-      if (Number.isNaN(time)) return { error: `not a valid date: ${JSON.stringify(value)}` };
+      if (Number.isNaN(time) || !isRealTime(match)) return { error: `not a real date and time: ${JSON.stringify(value)}` };
       return { value: new Date(time).toISOString() };
     }
   }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { actions } from '../../src/actions/index.js';
@@ -10,7 +11,9 @@ import { fakeActions } from '../helpers/fake-actions.js';
 
 /** A JSON Schema validator for the generated schema, as an editor would use it. */
 function editorCheck(schema: object): (text: string) => boolean {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  // Strict mode: the schema must not hold keywords or formats a 2020-12 validator does not know.
+  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+  (addFormats as unknown as (instance: Ajv2020) => void)(ajv);
   const validate = ajv.compile(schema);
   return (text) => validate(parse(text)) as boolean;
 }

@@ -1,10 +1,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError, ValidationError } from '../../src/engine/errors.js';
 import { evaluate } from '../../src/engine/expressions.js';
-import { loadPlaybook, parsePlaybook, resolveInputs } from '../../src/engine/playbook.js';
+import { coerceInput, didYouMean, loadPlaybook, parsePlaybook, resolveInputs } from '../../src/engine/playbook.js';
 import { fakeActions } from '../helpers/fake-actions.js';
 
 /** Joins lines so a fixture's line numbers are its array positions + 1. */
@@ -136,11 +137,11 @@ describe('parsePlaybook: every error class with its line:col', () => {
       '    need: [b]',
     );
     expect(issuesOf(text)).toEqual([
-      "2:1: unknown key 'descripton' in the playbook (allowed: name, description, inputs, steps)",
-      "4:25: unknown key 'requird' in inputs.repo (allowed: type, description, required, default)",
+      "2:1: unknown key 'descripton' in the playbook (allowed: name, description, inputs, steps) Did you mean 'description'?",
+      "4:25: unknown key 'requird' in inputs.repo (allowed: type, description, required, default) Did you mean 'required'?",
       "8:46: unknown key 'branch' in steps[0].with (allowed: repo, workflow)",
-      "9:27: unknown key 'backof' in steps[0].retry (allowed: attempts, backoff)",
-      "10:5: unknown key 'need' in steps[0] (allowed: id, name, uses, with, needs, if, for_each, retry, timeout, continue_on_error)",
+      "9:27: unknown key 'backof' in steps[0].retry (allowed: attempts, backoff) Did you mean 'backoff'?",
+      "10:5: unknown key 'need' in steps[0] (allowed: id, name, uses, with, needs, if, for_each, retry, timeout, continue_on_error) Did you mean 'needs'?",
     ]);
   });
 
@@ -179,7 +180,7 @@ describe('parsePlaybook: every error class with its line:col', () => {
   it('unknown action, listing the valid ones', () => {
     const issues = issuesOf(yaml(...header, '  - id: a', '    uses: github.disable-workflows'));
     expect(issues).toEqual([
-      "4:11: unknown action 'github.disable-workflows' (valid actions: aws.revoke-role-sessions, github.cancel-runs, github.disable-workflow)",
+      "4:11: unknown action 'github.disable-workflows' (valid actions: aws.revoke-role-sessions, github.cancel-runs, github.disable-workflow) Did you mean 'github.disable-workflow'?",
     ]);
   });
 
@@ -241,9 +242,9 @@ describe('parsePlaybook: every error class with its line:col', () => {
       '      workflow: "${{ run.user }} ${{ steps.a.result }} ${{ steps.b.status }}"',
     );
     expect(issuesOf(text)).toEqual([
-      "8:13: '${{ inputs.repo }}' names unknown input 'repo' (inputs: repos)",
+      "8:13: '${{ inputs.repo }}' names unknown input 'repo' (inputs: repos) Did you mean 'repos'?",
       "9:17: '${{ steps.nope.outputs.x }}' names unknown step 'nope' (steps: a, b)",
-      "12:9: '${{ steps.a.outputs.workflow_ids }}': action github.disable-workflow has no output 'workflow_ids' (outputs: workflow_id, state)",
+      "12:9: '${{ steps.a.outputs.workflow_ids }}': action github.disable-workflow has no output 'workflow_ids' (outputs: workflow_id, state) Did you mean 'workflow_id'?",
       "14:13: '${{ item }}': 'item' exists only in a step with for_each (and not in for_each itself)",
       "15:17: '${{ run.user }}': run has no field 'user' (fields: id, incident, dry_run, started_at)",
       "15:17: '${{ steps.a.result }}': a step has 'outputs' and 'status', not 'result'",
@@ -406,5 +407,44 @@ describe('loadPlaybook', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).exitCode).toBe(2);
     expect((error as UsageError).message).toBe('cannot read playbook /nonexistent/p.yaml: no such file');
+  });
+});
+
+describe('coerceInput', () => {
+  it('normalises any instant written with any offset to the same UTC ISO string', () => {
+    // Property: an instant written in local time with an offset means that instant, in UTC
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2090-01-01T00:00:00Z'), noInvalidDate: true }),
+        fc.integer({ min: -12 * 60, max: 14 * 60 }).map((minutes) => minutes - (minutes % 15)),
+        (date, offset) => {
+          const local = new Date(date.getTime() + offset * 60_000).toISOString().slice(0, 23);
+          const sign = offset < 0 ? '-' : '+';
+          const abs = Math.abs(offset);
+          const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+          expect(coerceInput('timestamp', `${local}${zone}`)).toEqual({ value: date.toISOString() });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each(['2026-02-30T00:00:00Z', '2026-04-31', '2026-03-14T24:00:00Z', '2026-03-14T10:61Z', '2026-13-01', '14/03/2026', '2026-03-14T10:00'])(
+    'rejects %j as a timestamp',
+    (text) => expect(coerceInput('timestamp', text)).toHaveProperty('error'),
+  );
+
+  it('accepts a leap day only in a leap year', () => {
+    expect(coerceInput('timestamp', '2028-02-29T12:00:00Z')).toEqual({ value: '2028-02-29T12:00:00.000Z' });
+    expect(coerceInput('timestamp', '2026-02-29T12:00:00Z')).toHaveProperty('error');
+  });
+});
+
+describe('didYouMean', () => {
+  it('suggests a close candidate and nothing for a distant or tiny name', () => {
+    expect(didYouMean('disable-workfow', ['disable-workflow', 'cancel-runs'])).toBe(" Did you mean 'disable-workflow'?");
+    expect(didYouMean('z', ['a', 'b'])).toBe('');
+    expect(didYouMean('rotate', ['disable', 'cancel'])).toBe('');
+    expect(didYouMean('same', ['same'])).toBe('');
   });
 });
