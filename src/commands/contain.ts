@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Flags } from '@oclif/core';
 import type { RunResult } from '../engine/execute.js';
-import { BaseCommand } from '../ui/base-command.js';
+import { RunCommand } from '../ui/run-command.js';
 import { resultJson, runSession } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
 import { runFlags } from './run.js';
@@ -9,7 +9,7 @@ import { runFlags } from './run.js';
 /** The shipped containment playbook, found from the package root (src/ or dist/ alike), not the cwd. */
 export const CONTAIN_PLAYBOOK = fileURLToPath(new URL('../../playbooks/contain-compromised-workflow.yaml', import.meta.url));
 
-export default class Contain extends BaseCommand {
+export default class Contain extends RunCommand {
   static override summary = 'Contain a compromised GitHub Actions workflow and the AWS roles it could reach.';
   static override description = `The responder's front door: runs playbooks/contain-compromised-workflow.yaml with these flags as
 its inputs. It disables the workflow and cancels its runs, revokes the roles' sessions and closes

@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../ui/base-command.js';
+import { RunCommand } from '../ui/run-command.js';
 import { parseVars, resultJson, runSession } from '../ui/run-session.js';
 import { planResult, planText, type PlanResult } from '../ui/run-summary.js';
 
-export default class Plan extends BaseCommand {
+export default class Plan extends RunCommand {
   static override summary = 'Show what a playbook would change and the exact API calls, changing nothing.';
   static override description = `A dry run: each step's plan() reads the current state and lists its changes and the calls
 apply() would make (PUT /repos/acme/web/actions/workflows/deploy.yml/disable,

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import type { RunResult } from '../engine/execute.js';
-import { BaseCommand } from '../ui/base-command.js';
+import { RunCommand } from '../ui/run-command.js';
 import { resultJson, runSession, parseVars } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
 
@@ -14,7 +14,7 @@ export const runFlags = {
   concurrency: Flags.integer({ description: 'how many steps run at once', default: 8, min: 1 }),
 };
 
-export default class Run extends BaseCommand {
+export default class Run extends RunCommand {
   static override summary = 'Run a playbook: plan, apply and verify each step, journalled.';
   static override description = `Steps run as a graph: independent ones concurrently, dependent ones in order. Every phase is
 written to .cicd-ir/runs/<run-id>/journal.jsonl before the next begins, so --resume continues a
