@@ -6,14 +6,14 @@ import type { ActionDefinition, ActionPlan, ApplyResult, VerifyResult } from '..
 import { actions as builtInActions } from '../actions/index.js';
 import type { ApiCallRecord } from '../providers/config.js';
 import type { ActionContext, Clients } from './context.js';
-import { UsageError, ValidationError } from './errors.js';
+import { BugError, UsageError, ValidationError } from './errors.js';
 import type { EngineEvent, RunStatus, StepOutcome, StepStatus } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { evaluate, evaluateCondition, Unresolved, type ExpressionScope } from './expressions.js';
 import { JournalWriter, readJournal, type JournalEntry, type JournalRecord } from './journal.js';
 import { acquireRunLock } from './lock.js';
 import type { InputValues, Playbook, Step } from './model.js';
-import { dependencyGraph, stepReferences } from './plan.js';
+import { dependencyGraph, findCycle, stepReferences } from './plan.js';
 import { DEFAULT_RUNS_ROOT, ensureRunDir, existingRunDir, JOURNAL_FILE, newRunId, runDirFor } from './run-dir.js';
 import { isSecret, redact } from './secret.js';
 
@@ -243,6 +243,11 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
     else unknown.push({ ...step.location, message: `step ${step.id}: unknown action ${step.uses} (valid: ${registry.map((a) => a.id).join(', ') || 'none'})` });
   }
   if (unknown.length > 0) throw new ValidationError(unknown);
+  const cycle = findCycle(dependencyGraph(options.playbook));
+  if (cycle) {
+    const first = options.playbook.steps.find((step) => step.id === cycle[0])!;
+    throw new ValidationError([{ ...first.location, message: `dependency cycle: ${cycle.join(' -> ')}` }]);
+  }
 
   let runId: string;
   let runDir: string;
@@ -391,9 +396,8 @@ class Scheduler {
         );
       }
       if (running.size === 0) {
-        // Only a cycle can leave steps pending with nothing running; validation rejects cycles.
-        for (const id of pending) this.#finishStep(id, { status: 'skipped', outputs: {}, blocked: true });
-        break;
+        // runPlaybook refused cycles before starting; nothing else leaves steps unreachable.
+        throw new BugError(`steps never became ready: ${[...pending].join(', ')}`);
       }
       await Promise.race(running.values());
     }
@@ -518,8 +522,7 @@ class Scheduler {
       try {
         allowed = evaluateCondition(step.if, scope);
       } catch (error) {
-        if (error instanceof Unresolved || findUnresolved(error)) allowed = true;
-        else return fail(`if: ${messageOf(error)}`);
+        return fail(`if: ${messageOf(error)}`);
       }
       if (!allowed) {
         return { outcome: this.#finishKey({ ...base, status: 'skipped', detail: `if: ${step.if} is false` }, ''), outputs: {} };

@@ -247,6 +247,15 @@ describe('runPlaybook', () => {
     await expect(run(book)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/test\.yaml:1:1: step x: unknown action github\.nope/) });
   });
 
+  it('refuses a dependency cycle (exit 2) before anything runs', async () => {
+    const book = playbook([
+      { id: 'a', uses: 'test.probe', with: { value: '${{ steps.b.outputs.value }}' } },
+      { id: 'b', uses: 'test.probe', needs: ['a'] },
+    ]);
+    await expect(run(book)).rejects.toMatchObject({ exitCode: 2, message: 'test.yaml:1:1: dependency cycle: a -> b -> a' });
+    expect(behaviour.log).toEqual([]);
+  });
+
   it('dry run: plans mutating steps without applying them, applies read-only ones', async () => {
     // Given a read-only step, a mutating step, and a mutating step that needs the latter's output
     behaviour.apply = async (input) => ({ value: `${input.label}-out` });
