@@ -1,5 +1,7 @@
 import type { ActionPlan, Finding, VerifyResult } from '../actions/define.js';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import type { ApiCallRecord } from '../providers/config.js';
+import { redact } from './secret.js';
 
 /**
  * The journal: `.cicd-ir/runs/<run-id>/journal.jsonl`, one JSON record a line, appended and
@@ -44,4 +46,113 @@ export interface JournalBase {
   seq: number;
   at: string;
   runId: string;
+}
+
+/** A record before the writer stamps it with `v`, `seq`, `at` and `runId`. */
+export type JournalEntry = JournalRecord extends infer R ? (R extends unknown ? Omit<R, keyof JournalBase> : never) : never;
+
+/**
+ * Appends records to a journal file, one JSON line each, written with a single `writeSync` and
+ * made durable with `fsyncSync` before `append` returns: after a crash, every record the engine
+ * acted on is on disk, and at worst the last line is torn (the reader ignores it).
+ */
+export class JournalWriter {
+  readonly path: string;
+  readonly runId: string;
+  #fd: number | undefined;
+  #seq: number;
+  readonly #now: () => Date;
+
+  private constructor(path: string, runId: string, fd: number, nextSeq: number, now: () => Date) {
+    this.path = path;
+    this.runId = runId;
+    this.#fd = fd;
+    this.#seq = nextSeq;
+    this.#now = now;
+  }
+
+  /**
+   * Opens (creating if needed) a journal for appending. `nextSeq` continues a resumed run's
+   * numbering. A file whose last line is torn gets a newline first, so the next record starts
+   * on a line of its own instead of being glued to the fragment.
+   */
+  static open(path: string, runId: string, options: { nextSeq?: number; now?: () => Date } = {}): JournalWriter {
+    const fd = openSync(path, 'a');
+    const size = fstatSync(fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      const readFd = openSync(path, 'r');
+      try {
+        readSync(readFd, last, 0, 1, size - 1);
+      } finally {
+        closeSync(readFd);
+      }
+      if (last.toString('utf8') !== '\n') {
+        writeSync(fd, '\n');
+        fsyncSync(fd);
+      }
+    }
+    return new JournalWriter(path, runId, fd, options.nextSeq ?? 1, options.now ?? (() => new Date()));
+  }
+
+  /** Stamps, redacts, writes and fsyncs one record; returns it as written (before redaction). */
+  append(entry: JournalEntry): JournalRecord {
+    if (this.#fd === undefined) throw new Error(`journal ${this.path} is closed`);
+    const record = { v: 1, seq: this.#seq++, at: this.#now().toISOString(), runId: this.runId, ...entry } as JournalRecord;
+    // Secret objects serialise as fingerprints (toJSON); redact() catches a value that escaped as a string.
+    const line = `${redact(JSON.stringify(record))}\n`;
+    writeSync(this.#fd, line);
+    fsyncSync(this.#fd);
+    return record;
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) {
+      closeSync(this.#fd);
+      this.#fd = undefined;
+    }
+  }
+}
+
+/** A line the reader could not use, with why. */
+export interface JournalProblem {
+  line: number;
+  reason: string;
+}
+
+/** What `readJournal` found. */
+export interface JournalContents {
+  records: JournalRecord[];
+  /** The last line, when it was cut short by a crash mid-write (ignored). */
+  torn?: JournalProblem;
+  /** Other lines that did not parse (a torn line from an earlier crash, followed by a resume). */
+  skipped: JournalProblem[];
+}
+
+/**
+ * Reads a journal. Lines that do not parse as a record are skipped and reported rather than
+ * fatal: a crash can only tear the line being written, and everything before it is intact.
+ */
+export function readJournal(path: string): JournalContents {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const records: JournalRecord[] = [];
+  const skipped: JournalProblem[] = [];
+  let torn: JournalProblem | undefined;
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    const isLast = index === lines.length - 1; // no newline after it: the write never finished
+    try {
+      const parsed = JSON.parse(line) as JournalRecord;
+      if (parsed === null || typeof parsed !== 'object' || parsed.v !== 1 || typeof parsed.type !== 'string') {
+        throw new Error('not a journal record');
+      }
+      records.push(parsed);
+    } catch (error) {
+      const problem = { line: index + 1, reason: isLast ? 'torn last line (crash mid-write), ignored' : `unparsable line ignored: ${(error as Error).message}` };
+      if (isLast) torn = problem;
+      else skipped.push(problem);
+    }
+  });
+  return { records, torn, skipped };
 }

@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { UsageError } from '../engine/errors.js';
+import { ApiCallRelay, runPlaybook, type RunResult } from '../engine/execute.js';
+import { readJournal } from '../engine/journal.js';
+import type { InputValues } from '../engine/model.js';
+import { loadPlaybook, resolveInputs } from '../engine/playbook.js';
+import { DEFAULT_RUNS_ROOT, existingRunDir, JOURNAL_FILE, latestRunId } from '../engine/run-dir.js';
+import { redact } from '../engine/secret.js';
+import { confirmDestructive, processTerminal, type Terminal } from './confirm.js';
+import { lineReporter } from './lines.js';
+import { listrReporter, type EventReporter } from './listr.js';
+import { commandRuntime } from './runtime.js';
+
+/** Raw `--var` values: repeated names collect into a list. */
+export type Vars = Record<string, string | string[] | boolean>;
+
+/** What the run, plan and contain commands hand over after reading their flags. */
+export interface SessionOptions {
+  playbookFile: string;
+  vars: Vars;
+  dryRun: boolean;
+  yes: boolean;
+  json: boolean;
+  out?: string;
+  resume?: string;
+  latest?: boolean;
+  incident?: string;
+  concurrency?: number;
+  terminal?: Terminal;
+  /** Where progress goes when not on a TTY (default stderr). */
+  progress?: Writable;
+  /** Force a renderer (tests); default: none with --json, listr2 on a TTY, lines otherwise. */
+  reporter?: EventReporter | null;
+}
+
+/** Parses `--var k=v` flags; a name given twice becomes a list (`--var repos=a --var repos=b`). */
+export function parseVars(flags: readonly string[] = []): Vars {
+  const vars: Vars = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--var ${flag}: expected name=value`, ['e.g. --var repos=acme/web --var since=2026-11-25T14:00:00Z']);
+    const name = flag.slice(0, eq);
+    const value = flag.slice(eq + 1);
+    const previous = vars[name];
+    vars[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [String(previous)]), value];
+  }
+  return vars;
+}
+
+/** Inputs as the journal recorded them, turned back into --var form so the playbook re-checks them. */
+function varsFromJournal(inputs: Record<string, unknown>): Vars {
+  const vars: Vars = {};
+  for (const [name, value] of Object.entries(inputs)) {
+    if (typeof value === 'string' || typeof value === 'boolean') vars[name] = value;
+    else if (Array.isArray(value)) vars[name] = value.map(String);
+    else if (typeof value === 'number') vars[name] = `${value}ms`; // durations are journalled in ms
+  }
+  return vars;
+}
+
+function defaultReporter(json: boolean, progress: Writable | undefined): EventReporter | undefined {
+  if (json) return undefined;
+  if (!progress && process.stdout.isTTY) return listrReporter();
+  return lineReporter(progress ?? process.stderr);
+}
+
+/**
+ * One run as a command makes it: load and validate the playbook, resolve inputs (on resume,
+ * the journal's inputs overridden by any --var), ask for confirmation when it changes things,
+ * build the clients with their API calls wired to the journal, run, and wait for the renderer.
+ */
+export async function runSession(options: SessionOptions): Promise<RunResult> {
+  const registry = commandRuntime.registry;
+  const playbook = await loadPlaybook(options.playbookFile, { registry });
+  const root = options.out ?? DEFAULT_RUNS_ROOT;
+
+  let runId: string | undefined;
+  let inputs: InputValues;
+  let incident = options.incident;
+  if (options.resume || options.latest) {
+    runId = options.latest ? latestRunId(root) : options.resume!;
+    const journal = readJournal(join(existingRunDir(root, runId), JOURNAL_FILE));
+    const start = journal.records.find((record) => record.type === 'run-start');
+    if (!start || start.type !== 'run-start') throw new UsageError(`run ${runId} has no run-start record: cannot resume it`);
+    inputs = resolveInputs(playbook, { ...varsFromJournal(start.inputs), ...options.vars });
+    incident ??= start.incident;
+  } else {
+    inputs = resolveInputs(playbook, options.vars);
+  }
+  incident ??= typeof inputs.incident === 'string' ? inputs.incident : playbook.name;
+
+  const mutating = playbook.steps.filter((step) => registry.find((action) => action.id === step.uses)?.mutating !== false);
+  await confirmDestructive({
+    dryRun: options.dryRun,
+    yes: options.yes,
+    what: `run ${playbook.name} for incident ${incident}: ${mutating.length} step(s) that change things (${mutating.map((s) => s.id).join(', ')})`,
+    terminal: options.terminal ?? processTerminal(),
+  });
+
+  const relay = new ApiCallRelay();
+  const clients = await commandRuntime.createClients({ dryRun: options.dryRun, incident, github: {}, aws: {}, onApiCall: relay.onApiCall });
+  const reporter = options.reporter === null ? undefined : (options.reporter ?? defaultReporter(options.json, options.progress));
+  try {
+    return await runPlaybook({
+      playbook,
+      inputs,
+      clients,
+      dryRun: options.dryRun,
+      incident,
+      outDir: root,
+      runId,
+      resume: runId !== undefined,
+      concurrency: options.concurrency,
+      registry,
+      apiCalls: relay,
+      onEvent: reporter ? (event) => reporter.onEvent(event) : undefined,
+    });
+  } finally {
+    await reporter?.finish();
+  }
+}
+
+/** A RunResult as plain JSON data: Secrets as fingerprints, any escaped secret string redacted. */
+export function resultJson<T>(result: T): T {
+  return JSON.parse(redact(JSON.stringify(result))) as T;
+}

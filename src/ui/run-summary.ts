@@ -1,0 +1,75 @@
+import type { ApiCall, PlannedChange } from '../actions/define.js';
+import type { RunResult } from '../engine/execute.js';
+import { describeCall } from '../engine/plan.js';
+import { redact } from '../engine/secret.js';
+
+const MARK: Record<string, string> = { verified: 'ok', unverified: 'UNVERIFIED', planned: 'planned', failed: 'FAILED', skipped: 'skipped' };
+
+/** What `run` prints when it ends: one line per step key, then where the journal is. */
+export function runSummary(result: RunResult): string {
+  const width = Math.max(4, ...result.steps.map((step) => step.key.length));
+  const lines = result.steps.map((step) => {
+    const changed = step.status === 'verified' ? (step.changed === false ? ' (no change needed)' : step.resumed ? ' (resumed)' : '') : '';
+    return `${MARK[step.status]!.padEnd(10)} ${step.key.padEnd(width)}  ${step.action}${changed}${step.detail ? `: ${step.detail}` : ''}`;
+  });
+  lines.push('', `run ${result.runId}: ${result.status} (exit ${result.exitCode})`, `journal: ${result.runDir}/journal.jsonl`);
+  if (result.status === 'failed' || result.status === 'needs-human') {
+    lines.push(`continue it with: --resume ${result.runId}`);
+  }
+  return redact(lines.join('\n'));
+}
+
+/** One planned step as `plan --json` prints it: the calls also as the exact text a human reads. */
+export interface PlannedStep {
+  key: string;
+  action: string;
+  status: string;
+  detail?: string;
+  changes: PlannedChange[];
+  calls: Array<ApiCall & { text: string }>;
+}
+
+/** What `plan --json` prints. */
+export interface PlanResult {
+  runId: string;
+  runDir: string;
+  status: string;
+  exitCode: number;
+  /** Mutating calls the plan lists (none were made). */
+  mutatingCalls: number;
+  steps: PlannedStep[];
+}
+
+/** The plan of a dry run, step by step. */
+export function planResult(result: RunResult): PlanResult {
+  const steps = result.steps.map((step) => ({
+    key: step.key,
+    action: step.action,
+    status: step.status,
+    ...(step.detail ? { detail: step.detail } : {}),
+    changes: step.plan?.changes ?? [],
+    calls: (step.plan?.calls ?? []).map((call) => ({ ...call, text: describeCall(call) })),
+  }));
+  return {
+    runId: result.runId,
+    runDir: result.runDir,
+    status: result.status,
+    exitCode: result.exitCode,
+    mutatingCalls: steps.reduce((n, step) => n + step.calls.filter((call) => call.mutating).length, 0),
+    steps,
+  };
+}
+
+/** The human plan: per step its changes and the exact API calls it would make. */
+export function planText(plan: PlanResult): string {
+  const lines: string[] = [];
+  for (const step of plan.steps) {
+    const note = step.status === 'planned' ? '' : step.status === 'verified' ? ' (read-only: ran)' : ` (${step.status})`;
+    lines.push(`${step.key}  ${step.action}${note}${step.detail && step.status !== 'verified' ? `: ${step.detail}` : ''}`);
+    for (const change of step.changes) lines.push(`  change  ${change.action} ${change.resource}: ${change.summary}`);
+    for (const call of step.calls) lines.push(`  ${call.mutating ? 'would call' : 'reads'}  ${call.text}`);
+    if (step.changes.length === 0 && step.calls.length === 0 && step.status === 'planned' && !step.detail) lines.push('  nothing to change');
+  }
+  lines.push('', `${plan.mutatingCalls} mutating call(s) planned, none made. Run ${plan.runId} journal: ${plan.runDir}/journal.jsonl`);
+  return redact(lines.join('\n'));
+}
