@@ -194,7 +194,6 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
     ...(auth?.kind === 'app'
       ? { authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } }
       : {}),
-    headers: { accept: 'application/vnd.github+json', 'x-github-api-version': GITHUB_API_VERSION },
     throttle: {
       ...(writeGroup ? { write: writeGroup } : {}),
       // GitHub's secondary limit answers carry retry-after: honour it a few times, then surface the error.
@@ -203,6 +202,9 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
         retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_PRIMARY_WAIT_SECONDS,
     },
     retry: { retries: 3 },
+    // Failed requests are thrown to the caller, which decides (a 404 is often "already done"):
+    // request-log's error line on stderr would only be noise. Deprecation warnings still show.
+    log: { debug: () => {}, info: () => {}, warn: console.warn.bind(console), error: () => {} },
   }) as unknown as Octokit;
 
   octokit.hook.before('request', (options) => {
@@ -210,6 +212,10 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
     if (config.dryRun && !isReadOnly(method)) {
       throw new DryRunViolation(`${method} ${routeOf(options.url, options.baseUrl ?? baseUrl)}`);
     }
+    // Octokit's constructor takes no default headers: pin the version and GitHub's current media
+    // type here, leaving an accept the caller chose (raw, diff...) alone.
+    options.headers['x-github-api-version'] ??= GITHUB_API_VERSION;
+    if (!options.headers.accept || options.headers.accept === 'application/vnd.github.v3+json') options.headers.accept = 'application/vnd.github+json';
     // plugin-retry retries 5xx and other errors; a POST (cancel, force-cancel, credentials/revoke)
     // or PATCH may already have taken effect, so it is never repeated automatically. Rate-limit
     // answers are still retried by plugin-throttling: GitHub did not process those requests.
