@@ -122,9 +122,12 @@ export async function resolveGitHubAuth(config: ProviderConfig, environment: Aut
   ]);
 }
 
-/** Methods that do not change anything on GitHub: everything else is refused in a dry run. */
-function isReadOnly(method: string): boolean {
-  return method === 'GET' || method === 'HEAD';
+/** auth-app's request for an installation token: a POST that changes nothing a playbook acts on. */
+const APP_TOKEN_ROUTE = '/app/installations/{installation_id}/access_tokens';
+
+/** Requests that do not change anything on GitHub: everything else is refused in a dry run. */
+function isReadOnly(method: string, route?: string): boolean {
+  return method === 'GET' || method === 'HEAD' || (method === 'POST' && route === APP_TOKEN_ROUTE);
 }
 
 /** `/repos/{owner}/{repo}/actions/runs/{run_id}/cancel` from the request options (the route template when Octokit knows it). */
@@ -148,10 +151,11 @@ function apiCallRecorder(config: ProviderConfig, baseUrl: string) {
     const onApiCall = config.onApiCall;
     octokit.hook.wrap('request', async (request, options) => {
       const started = performance.now();
+      const route = routeOf(options.url, options.baseUrl ?? baseUrl);
       const base: Pick<ApiCallRecord, 'service' | 'operation' | 'mutating' | 'target'> = {
         service: 'github',
-        operation: `${options.method} ${routeOf(options.url, options.baseUrl ?? baseUrl)}`,
-        mutating: !isReadOnly(options.method),
+        operation: `${options.method} ${route}`,
+        mutating: !isReadOnly(options.method, route),
         target: new URL(options.baseUrl ?? baseUrl).host,
       };
       try {
@@ -180,8 +184,8 @@ const RATE_LIMIT_RETRIES = 3;
 /** A primary rate limit that resets later than this is reported, not waited out: a responder must know. */
 const MAX_PRIMARY_WAIT_SECONDS = 120;
 
-function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined): Octokit {
-  const baseUrl = githubApiUrl(config);
+function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined, env: NodeJS.ProcessEnv): Octokit {
+  const baseUrl = githubApiUrl(config, env);
   const Client = Octokit.plugin(apiCallRecorder(config, baseUrl) as never, throttling, retry);
   const writeGroup =
     config.github.writeIntervalMs !== undefined
@@ -209,9 +213,8 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
 
   octokit.hook.before('request', (options) => {
     const method = options.method.toUpperCase();
-    if (config.dryRun && !isReadOnly(method)) {
-      throw new DryRunViolation(`${method} ${routeOf(options.url, options.baseUrl ?? baseUrl)}`);
-    }
+    const route = routeOf(options.url, options.baseUrl ?? baseUrl);
+    if (config.dryRun && !isReadOnly(method, route)) throw new DryRunViolation(`${method} ${route}`);
     // Octokit's constructor takes no default headers: pin the version and GitHub's current media
     // type here, leaving an accept the caller chose (raw, diff...) alone.
     options.headers['x-github-api-version'] ??= GITHUB_API_VERSION;
@@ -240,12 +243,12 @@ export function createGitHubClients(config: ProviderConfig, environment: AuthEnv
       authenticated ??= resolveGitHubAuth(config, environment).then((auth) => {
         if (auth.kind === 'token') registerSecretValue(auth.token);
         else registerSecretValue(auth.privateKey);
-        return buildOctokit(config, auth);
+        return buildOctokit(config, auth, environment.env);
       });
       return authenticated;
     },
     githubUnauthenticated() {
-      unauthenticated ??= buildOctokit(config, undefined);
+      unauthenticated ??= buildOctokit(config, undefined, environment.env);
       return unauthenticated;
     },
   };

@@ -167,8 +167,17 @@ function workflowName(content: string | undefined, path: string): string {
   return path;
 }
 
+/** A GitHub App the lab knows: installation tokens are minted for JWTs its key signed. */
+export interface AppState {
+  id: number;
+  slug: string;
+  installationId: number;
+  publicKeyPem: string;
+}
+
 export interface BuiltWorld {
   state: GitHubLabState;
+  apps: AppState[];
   /** Token value -> its state; the lab's own token is in it too. Private to the service. */
   tokensByValue: Map<string, TokenState>;
 }
@@ -343,7 +352,8 @@ export function buildWorld(input: z.input<typeof GitHubWorld>, ctx: LabContext, 
       return tokensByValue.get(token)?.revokedAt !== undefined;
     },
   };
-  return { state, tokensByValue };
+  const apps = world.apps.map((app) => ({ id: app.id, slug: app.slug, installationId: app.installation_id, publicKeyPem: app.public_key }));
+  return { state, tokensByValue, apps };
 }
 
 /** GitHub accepts a workflow's numeric id or its file name (`deploy.yml`), not its full path. */
