@@ -79,6 +79,18 @@ export const Repo = z
     runs: z.array(Run).default([]),
     /** Other files in the repo (CODEOWNERS, reusable workflows called with `uses:`). */
     files: z.record(z.string(), z.string()).default({}),
+    /**
+     * The repo's OIDC `sub` customization (`GET/PUT .../actions/oidc/customization/sub`):
+     * custom claim keys, and the immutable `repo:org@id/repo@id` subject format (FACTS.md).
+     */
+    oidc: z
+      .object({
+        use_default: z.boolean().default(true),
+        include_claim_keys: z.array(z.string().regex(/^\w+$/)).default([]),
+        use_immutable_subject: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

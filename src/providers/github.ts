@@ -140,18 +140,52 @@ function routeOf(url: string, baseUrl: string): string {
 
 type RequestOptions = { method: string; url: string; baseUrl?: string; request?: Record<string, unknown> };
 
+type RouteTable = Array<{ method: string; template: string; regex: RegExp }>;
+
+/**
+ * Every `METHOD /template` @octokit/rest knows, as regexes over literal paths. paginate() follows
+ * `Link` URLs, so its later pages arrive as literal paths; the journal should still name the route.
+ */
+function routeTable(octokit: { rest?: Record<string, Record<string, unknown>> }): RouteTable {
+  const table: RouteTable = [];
+  for (const namespace of Object.values(octokit.rest ?? {})) {
+    for (const method of Object.values(namespace)) {
+      const defaults = (method as { endpoint?: { DEFAULTS?: { method: string; url: string } } }).endpoint?.DEFAULTS;
+      if (!defaults?.url.includes('{')) continue;
+      const pattern = defaults.url
+        .split(/(\{[^}]+\})/)
+        .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      table.push({ method: defaults.method, template: defaults.url, regex: new RegExp(`^${pattern}$`) });
+    }
+  }
+  // More literal segments first, so `/actions/secrets/public-key` beats `/actions/secrets/{secret_name}`.
+  const literalLength = (template: string) => template.replace(/\{[^}]+\}/g, '').length;
+  return table.sort((a, b) => literalLength(b.template) - literalLength(a.template));
+}
+
+function templateOf(table: RouteTable, method: string, path: string): string {
+  if (path.includes('{')) return path;
+  return table.find((entry) => entry.method === method && entry.regex.test(path))?.template ?? path;
+}
+
 /**
  * An Octokit plugin that reports every HTTP attempt to `config.onApiCall`. It is applied before
  * the throttling and retry plugins, so it sits inside them and sees each retry as its own call,
  * which is what the journal should show.
  */
 function apiCallRecorder(config: ProviderConfig, baseUrl: string) {
-  return (octokit: { hook: { wrap: (name: 'request', fn: (request: (o: unknown) => Promise<unknown>, options: RequestOptions) => Promise<unknown>) => void } }) => {
+  return (octokit: {
+    rest?: Record<string, Record<string, unknown>>;
+    hook: { wrap: (name: 'request', fn: (request: (o: unknown) => Promise<unknown>, options: RequestOptions) => Promise<unknown>) => void };
+  }) => {
     if (!config.onApiCall) return {};
     const onApiCall = config.onApiCall;
+    let table: RouteTable | undefined;
     octokit.hook.wrap('request', async (request, options) => {
       const started = performance.now();
-      const route = routeOf(options.url, options.baseUrl ?? baseUrl);
+      table ??= routeTable(octokit);
+      const route = templateOf(table, options.method, routeOf(options.url, options.baseUrl ?? baseUrl));
       const base: Pick<ApiCallRecord, 'service' | 'operation' | 'mutating' | 'target'> = {
         service: 'github',
         operation: `${options.method} ${route}`,

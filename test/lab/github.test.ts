@@ -262,6 +262,30 @@ describe('GitHub lab, driven by the real provider', () => {
       expect(await statusOf(gh.request('PUT /repos/{owner}/{repo}/actions/permissions', { ...repo, allowed_actions: 'all' } as never))).toBe(422);
     });
 
+    it('serves the OIDC sub customization, with the immutable subject prefix where the repo opted in', async () => {
+      // Given acme/api on the default template and acme/web opted in to immutable subjects
+      const api = await gh.rest.actions.getCustomOidcSubClaimForRepo(repo);
+      const web = await gh.rest.actions.getCustomOidcSubClaimForRepo({ owner: 'acme', repo: 'web' });
+      // Then their sub prefixes differ in form
+      expect(api.data).toMatchObject({ use_default: true, sub_claim_prefix: 'repo:acme/api' });
+      const webState = h.lab.state.repo('acme/web');
+      expect(web.data.sub_claim_prefix).toBe(`repo:acme@${h.lab.state.orgs.get('acme')!.id}/web@${webState.id}`);
+      // When a custom template is set
+      const put = await gh.rest.actions.setCustomOidcSubClaimForRepo({ ...repo, use_default: false, include_claim_keys: ['repo', 'context', 'job_workflow_ref'] });
+      // Then it is read back
+      expect(put.status).toBe(201);
+      expect((await gh.rest.actions.getCustomOidcSubClaimForRepo(repo)).data).toMatchObject({ use_default: false, include_claim_keys: ['repo', 'context', 'job_workflow_ref'] });
+      expect(await statusOf(gh.rest.actions.setCustomOidcSubClaimForRepo({ ...repo, use_default: false, include_claim_keys: ['no-dashes'] }))).toBe(422);
+    });
+
+    it('reports the rate budget the lab counts for the token, without counting the check itself', async () => {
+      const first = (await gh.rest.rateLimit.get()).data.resources.core;
+      const second = (await gh.rest.rateLimit.get()).data.resources.core;
+      expect(first.used).toBeGreaterThan(10);
+      expect(second.used).toBe(first.used);
+      expect(first.remaining).toBe(first.limit - first.used);
+    });
+
     it('lists and deletes deploy keys; the lab remembers what was deleted', async () => {
       const keys = await gh.rest.repos.listDeployKeys(repo);
       expect(keys.data.map((key) => [key.id, key.read_only])).toEqual([
@@ -319,6 +343,10 @@ describe('GitHub lab, driven by the real provider', () => {
     const notFound = h.calls.find((call) => call.status === 404);
     expect(notFound?.error).toContain('Not Found');
     expect(h.calls.filter((call) => !call.mutating).every((call) => call.operation.startsWith('GET '))).toBe(true);
+    // Pages paginate() fetched from Link URLs are named by their route too, never by a literal path
+    expect(h.calls.filter((call) => call.operation === 'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs').length).toBeGreaterThanOrEqual(5);
+    expect(h.calls.filter((call) => call.operation.includes('acme'))).toEqual([]);
+    expect(h.calls.find((call) => call.operation.endsWith('/public-key'))?.operation).toBe('GET /repos/{owner}/{repo}/actions/secrets/public-key');
     // And every handled request was counted by the lab
     expect(h.lab.state.requestCount).toBe(h.log.length);
     expect(h.lab.state.requestsByOperation.get('POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel')).toBe(3);
@@ -366,6 +394,9 @@ describe('GitHub lab, driven by the real provider', () => {
       'GET /repos/{owner}/{repo}',
       'GET /orgs/{org}/repos',
       'GET /user',
+      'GET /rate_limit',
+      'GET /repos/{owner}/{repo}/actions/oidc/customization/sub',
+      'PUT /repos/{owner}/{repo}/actions/oidc/customization/sub',
     ]) {
       expect(operations, expected).toContain(expected);
     }

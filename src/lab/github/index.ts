@@ -566,6 +566,45 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
       return noContent();
     })),
 
+    // OIDC subject customization: what the `sub` claim of this repo's tokens looks like
+    route('GET', '/repos/{owner}/{repo}/actions/oidc/customization/sub', 'actions/oidc#get-the-customization-template-for-an-oidc-subject-claim-for-a-repository', withRepo((_call, repo) => {
+      const org = state.orgs.get(repo.owner.toLowerCase());
+      // FACTS.md: since 2026 opted-in repos get `repo:org@<org id>/repo@<repo id>:...` subjects.
+      const prefix = repo.oidc.useImmutableSubject ? `repo:${repo.owner}@${org?.id ?? 0}/${repo.name}@${repo.id}` : `repo:${repo.fullName}`;
+      return json(200, {
+        use_default: repo.oidc.useDefault,
+        ...(repo.oidc.useDefault ? {} : { include_claim_keys: repo.oidc.includeClaimKeys }),
+        use_immutable_subject: repo.oidc.useImmutableSubject,
+        sub_claim_prefix: prefix,
+      });
+    })),
+    route('PUT', '/repos/{owner}/{repo}/actions/oidc/customization/sub', 'actions/oidc#set-the-customization-template-for-an-oidc-subject-claim-for-a-repository', withRepo((call, repo) => {
+      const body = jsonBody(call.request) as Record<string, unknown> | undefined;
+      if (!body || typeof body !== 'object') return error(400, 'Problems parsing JSON', call.docs);
+      if (typeof body.use_default !== 'boolean') return validationFailed(call.docs, ['use_default is required and must be a boolean']);
+      const keys = body.include_claim_keys;
+      if (keys !== undefined && (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string' || !/^\w+$/.test(key)))) {
+        // This operation documents validation-error-simple: errors are strings.
+        return validationFailed(call.docs, ['include_claim_keys: each claim key can only contain alphanumeric characters and underscores']);
+      }
+      if (body.use_immutable_subject !== undefined && typeof body.use_immutable_subject !== 'boolean') {
+        return validationFailed(call.docs, ['use_immutable_subject must be a boolean']);
+      }
+      repo.oidc.useDefault = body.use_default;
+      if (keys !== undefined) repo.oidc.includeClaimKeys = keys as string[];
+      if (body.use_immutable_subject !== undefined) repo.oidc.useImmutableSubject = body.use_immutable_subject as boolean;
+      return json(201, {});
+    })),
+
+    // Rate limits (doctor): the token's core budget as the lab counts it
+    route('GET', '/rate_limit', 'rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user', (call) => {
+      const used = rateUsed.get(call.token!.fingerprint) ?? 0;
+      const reset = Math.ceil(rateWindowStart.getTime() / 1000) + 3600;
+      const core = { limit: RATE_LIMIT_PER_HOUR, remaining: Math.max(0, RATE_LIMIT_PER_HOUR - used), reset, used, resource: 'core' };
+      const search = { limit: 30, remaining: 30, reset, used: 0, resource: 'search' };
+      return json(200, { resources: { core, search, graphql: { ...core, limit: 5000, remaining: 5000, used: 0, resource: 'graphql' } }, rate: core });
+    }),
+
     // Deploy keys
     route('GET', '/repos/{owner}/{repo}/keys', 'deploy-keys/deploy-keys#list-deploy-keys', withRepo((call, repo) => {
       const { page, headers } = paginate(repo.deployKeys, call.request, call.base.api);
@@ -657,7 +696,8 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
       }
       tokenState = tokensByValue.get(presented);
       if (!tokenState || tokenState.revokedAt) return withHeaders(error(401, 'Bad credentials', DOCS), undefined);
-      const used = (rateUsed.get(tokenState.fingerprint) ?? 0) + 1;
+      // Docs: GET /rate_limit "does not count against your REST API rate limit".
+      const used = (rateUsed.get(tokenState.fingerprint) ?? 0) + (operation === 'GET /rate_limit' ? 0 : 1);
       rateUsed.set(tokenState.fingerprint, used);
       if (used > RATE_LIMIT_PER_HOUR) {
         return withHeaders(error(403, `API rate limit exceeded for user ID ${shape.simpleUser(base, tokenState.owner).id}.`, `${DOCS}/overview/rate-limits-for-the-rest-api#about-primary-rate-limits`), tokenState);

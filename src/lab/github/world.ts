@@ -106,6 +106,8 @@ export interface RepoState {
   deletedDeployKeys: DeployKeyState[];
   /** Every file the contents API serves: workflow files and the scenario's `files`. */
   files: Map<string, string>;
+  /** OIDC subject customization of the repo. */
+  oidc: { useDefault: boolean; includeClaimKeys: string[]; useImmutableSubject: boolean };
 }
 
 export interface OrgState {
@@ -294,6 +296,11 @@ export function buildWorld(input: z.input<typeof GitHubWorld>, ctx: LabContext, 
       })),
       deletedDeployKeys: [],
       files,
+      oidc: {
+        useDefault: repo.oidc?.use_default ?? true,
+        includeClaimKeys: repo.oidc?.include_claim_keys ?? [],
+        useImmutableSubject: repo.oidc?.use_immutable_subject ?? false,
+      },
     };
     repos.set(repo.full_name.toLowerCase(), repoState);
   }
