@@ -13,6 +13,8 @@ import type { ApiCallRecord, ProviderConfig } from './config.js';
 export const GITHUB_API_VERSION = '2022-11-28';
 
 const DEFAULT_API_URL = 'https://api.github.com';
+/** One attempt longer than this is aborted: generous for a large log archive, finite for a dead link. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
 /** What `createGitHubClients` hands out; `Clients` in src/engine/context.ts takes the same two. */
 export interface GitHubClients {
@@ -213,6 +215,19 @@ function apiCallRecorder(config: ProviderConfig, baseUrl: string) {
   };
 }
 
+/**
+ * fetch with a deadline per attempt. Octokit has no timeout of its own: a connection that never
+ * answers would hang the run. An aborted attempt surfaces as a RequestError (status 500), which
+ * plugin-retry retries for idempotent methods only.
+ */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    return fetch(input, { ...init, signal });
+  };
+}
+
 /** How many times a rate-limited request is retried after the wait GitHub asked for. */
 const RATE_LIMIT_RETRIES = 3;
 /** A primary rate limit that resets later than this is reported, not waited out: a responder must know. */
@@ -240,6 +255,7 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
         retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_PRIMARY_WAIT_SECONDS,
     },
     retry: { retries: 3 },
+    request: { fetch: fetchWithTimeout(config.github.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
     // Failed requests are thrown to the caller, which decides (a 404 is often "already done"):
     // request-log's error line on stderr would only be noise. Deprecation warnings still show.
     log: { debug: () => {}, info: () => {}, warn: console.warn.bind(console), error: () => {} },

@@ -65,6 +65,38 @@ describe('GitHub lab faults, retries and throttling', () => {
     }
   });
 
+  it('aborts an attempt that outlives the request timeout: a GET is tried again, a POST is not (it may have taken effect)', async () => {
+    // Given a lab that answers the first GET of a run and the cancel only after 400 ms, and a 100 ms timeout
+    const draws = [1, 0, 1];
+    const h = await startLab({
+      faults: [
+        { service: 'github', operation: 'GET /repos/{owner}/{repo}/actions/runs/{run_id}', latencyMs: { min: 0, max: 400 } },
+        { service: 'github', operation: 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel', latencyMs: { min: 0, max: 400 } },
+      ],
+      random: () => draws.shift() ?? 0,
+      requestTimeoutMs: 100,
+    });
+    try {
+      // When the run is read, then cancelled
+      expect((await h.github.rest.actions.getWorkflowRun({ ...repo, run_id: 9003 })).status).toBe(200);
+      const cancel = await h.github.rest.actions.cancelWorkflowRun({ ...repo, run_id: 9003 }).catch((error: Error & { status?: number }) => error);
+      // Then the GET succeeded on its second attempt, and the cancel failed for the client once only
+      expect(cancel).toBeInstanceOf(Error);
+      expect((cancel as Error).message).toMatch(/timeout|aborted/i);
+      expect(h.calls.map((call) => [call.operation.split(' ')[0], call.status ?? null])).toEqual([
+        ['GET', 500],
+        ['GET', 200],
+        ['POST', 500],
+      ]);
+      // And yet the lab did cancel the run: why a POST is never repeated blindly
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(h.log.filter((entry) => entry.method === 'POST')).toHaveLength(1);
+      expect(h.lab.state.run('acme/api', 9003).status).toBe('completed');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('refuses requests without a token, with an unknown token, and with a revoked one (401)', async () => {
     const h = await startLab();
     try {
