@@ -109,8 +109,14 @@ describe('GitHub lab faults, retries and throttling', () => {
       const leaked = await createGitHubClients({ ...h.config, github: { ...h.config.github, token: 'ghp_leakedLeakedLeakedLeakedLeaked0001' } }).github();
       // Then it works, as its owner, until revoked
       expect((await leaked.rest.users.getAuthenticated()).data.login).toBe('alice');
+      expect((await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0001', 'GET /repos/acme/api')).status).toBe(200);
       await h.unauthenticated.rest.credentials.revoke({ credentials: ['ghp_leakedLeakedLeakedLeakedLeaked0001'] });
       expect(await statusOf(leaked.rest.users.getAuthenticated())).toBe(401);
+      // And an attacker step played without HTTP sees the same refusal
+      expect(await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0001', 'GET /repos/acme/api')).toEqual({
+        status: 401,
+        body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' },
+      });
       expect(h.fidelityErrors).toEqual([]);
     } finally {
       await h.close();

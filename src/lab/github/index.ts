@@ -32,6 +32,11 @@ export interface GitHubLab extends LabService {
   readonly user: string;
   /** The world as requests changed it: workflow states, runs, secret fingerprints, deploy keys, tokens, counters. */
   readonly state: GitHubLabState;
+  /**
+   * Plays one REST call as the holder of `token` (an attacker with a stolen PAT, say) without
+   * HTTP: `callAs(token, 'GET /repos/acme/api')`. A revoked or unknown token gets GitHub's 401.
+   */
+  callAs(token: string | undefined, call: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   /** The public key of a scope (for tests that seal a value themselves). Resolves once libsodium is ready. */
   publicKey(scope: { repo: string; env?: string } | { org: string }): Promise<{ keyId: string; key: string }>;
 }
@@ -269,6 +274,8 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
   // ---- contents --------------------------------------------------------------------------------
 
   function contents(call: Call, repo: RepoState): Reply {
+    // `ref` is accepted and ignored: the lab keeps one version of each file, so a reusable
+    // workflow pinned `@v1` or `@<sha>` resolves to the scenario's copy.
     const path = (call.params.path ?? '').replace(/^\/+|\/+$/g, '');
     const file = repo.files.get(path);
     if (file !== undefined) return json(200, shape.contentFile(call.base, repo, path, file));
@@ -734,6 +741,21 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
         );
       }
       return withHeaders(error(500, 'Server Error'), undefined);
+    },
+    async callAs(callerToken, call, body) {
+      const match = /^([A-Z]+)\s+(\/\S*)$/.exec(call.trim());
+      if (!match) throw new Error(`lab: a call is "METHOD /path", got ${call}`);
+      const url = new URL(match[2]!, 'http://127.0.0.1');
+      const response = await handle({
+        method: match[1]!,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: { host: '127.0.0.1', ...(callerToken ? { authorization: `token ${callerToken}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? Buffer.from(JSON.stringify(body)) : Buffer.alloc(0),
+      });
+      const text = response.body?.toString() ?? '';
+      const isJson = response.headers?.['content-type']?.includes('json') ?? false;
+      return { status: response.status, body: isJson && text ? (JSON.parse(text) as unknown) : text };
     },
     async publicKey(scope) {
       await SealedBoxKeys.ready();
