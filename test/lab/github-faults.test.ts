@@ -97,6 +97,25 @@ describe('GitHub lab faults, retries and throttling', () => {
     }
   });
 
+  it("answers GitHub's primary rate limit past 5,000 requests an hour; the provider does not wait an hour for it", async () => {
+    // Given a token that already made 5,000 requests this hour (played without HTTP)
+    const h = await startLab();
+    try {
+      for (let index = 0; index < 5000; index += 1) await h.lab.callAs(h.lab.token, 'GET /repos/acme/api');
+      // When the provider makes one more
+      const failure = await h.github.rest.repos.get(repo).catch((error: { status: number; response?: { headers: Record<string, string> } }) => error);
+      // Then it is refused with remaining 0, once: the reset is too far away to retry
+      expect((failure as { status: number }).status).toBe(403);
+      expect((failure as { response: { headers: Record<string, string> } }).response.headers['x-ratelimit-remaining']).toBe('0');
+      expect(h.log.filter((entry) => entry.status === 403)).toHaveLength(1);
+      // And another token has its own budget
+      expect((await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0002', 'GET /repos/acme/api')).status).toBe(200);
+      expect(h.fidelityErrors).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('refuses requests without a token, with an unknown token, and with a revoked one (401)', async () => {
     const h = await startLab();
     try {

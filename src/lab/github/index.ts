@@ -124,7 +124,14 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
   const keys = new SealedBoxKeys(labSecret);
   let requestSerial = 0;
   const rateUsed = new Map<string, number>();
-  const rateWindowStart = ctx.now();
+  let rateWindowStart = ctx.now();
+  /** The primary budget is per hour: a lab that runs longer starts a new window, as GitHub does at reset. */
+  const rollRateWindow = () => {
+    if (ctx.now().getTime() >= rateWindowStart.getTime() + 3_600_000) {
+      rateWindowStart = ctx.now();
+      rateUsed.clear();
+    }
+  };
 
   // ---- lookups that answer 404 the way GitHub does --------------------------------------------
 
@@ -703,6 +710,7 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
       }
       tokenState = tokensByValue.get(presented);
       if (!tokenState || tokenState.revokedAt) return withHeaders(error(401, 'Bad credentials', DOCS), undefined);
+      rollRateWindow();
       // Docs: GET /rate_limit "does not count against your REST API rate limit".
       const used = (rateUsed.get(tokenState.fingerprint) ?? 0) + (operation === 'GET /rate_limit' ? 0 : 1);
       rateUsed.set(tokenState.fingerprint, used);
