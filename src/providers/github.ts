@@ -37,7 +37,8 @@ export interface AuthEnvironment {
   readFile(path: string): string;
 }
 
-const defaultAuthEnvironment: AuthEnvironment = {
+/** The real environment: process.env, the `gh` on PATH, the file system. */
+export const systemAuthEnvironment: AuthEnvironment = {
   env: process.env,
   ghAuthToken: (hostname) =>
     new Promise((resolve) => {
@@ -107,7 +108,7 @@ function appFromEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => string):
  * means the App, and a responder's personal gh login silently winning would act as the wrong
  * identity. No credential at all is a UsageError (exit 2) saying what to set.
  */
-export async function resolveGitHubAuth(config: ProviderConfig, environment: AuthEnvironment = defaultAuthEnvironment): Promise<GitHubAuthSource> {
+export async function resolveGitHubAuth(config: ProviderConfig, environment: AuthEnvironment = systemAuthEnvironment): Promise<GitHubAuthSource> {
   const { env } = environment;
   if (config.github.token) return { kind: 'token', source: 'config', token: config.github.token };
   if (config.github.app) return { kind: 'app', source: 'config', ...config.github.app };
@@ -285,7 +286,7 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
  * throws DryRunViolation before it leaves the process) and the `onApiCall` journal hook.
  * The lab and real use differ only by `config.github.apiUrl` and the token.
  */
-export function createGitHubClients(config: ProviderConfig, environment: AuthEnvironment = defaultAuthEnvironment): GitHubClients {
+export function createGitHubClients(config: ProviderConfig, environment: AuthEnvironment = systemAuthEnvironment): GitHubClients {
   let authenticated: Promise<Octokit> | undefined;
   let unauthenticated: Octokit | undefined;
   return {
