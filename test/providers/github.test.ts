@@ -44,12 +44,24 @@ describe('GitHub auth, resolved like gh', () => {
     expect(await source(baseConfig, {}, 'from-gh')).toBe('gh auth token');
   });
 
+  it('on a GHES host, prefers GH_ENTERPRISE_TOKEN and GITHUB_ENTERPRISE_TOKEN as gh does; github.com ignores them', async () => {
+    const ghes = { ...baseConfig, github: { apiUrl: 'https://ghe.example.com/api/v3' } };
+    const env = { GH_ENTERPRISE_TOKEN: 'e1', GITHUB_ENTERPRISE_TOKEN: 'e2', GH_TOKEN: 'g1' };
+    expect((await resolveGitHubAuth(ghes, environment(env))).source).toBe('GH_ENTERPRISE_TOKEN');
+    expect((await resolveGitHubAuth(ghes, environment({ GITHUB_ENTERPRISE_TOKEN: 'e2', GH_TOKEN: 'g1' }))).source).toBe('GITHUB_ENTERPRISE_TOKEN');
+    expect((await resolveGitHubAuth(ghes, environment({ GH_TOKEN: 'g1' }))).source).toBe('GH_TOKEN');
+    expect((await resolveGitHubAuth(baseConfig, environment(env))).source).toBe('GH_TOKEN');
+    expect((await resolveGitHubAuth({ ...baseConfig, github: { apiUrl: 'https://api.acme.ghe.com' } }, environment({ GITHUB_ENTERPRISE_TOKEN: 'e2' }), ).catch(() => 'none'))).toBe('none');
+  });
+
   it('asks gh for the token of the API host: github.com, or the GHES host', async () => {
     const dotcom = environment({}, 'tok');
     await resolveGitHubAuth(baseConfig, dotcom);
     const ghes = environment({ GITHUB_API_URL: 'https://ghe.example.com/api/v3' }, 'tok');
     await resolveGitHubAuth(baseConfig, ghes);
-    expect([dotcom.ghHosts, ghes.ghHosts]).toEqual([['github.com'], ['ghe.example.com']]);
+    const dataResidency = environment({ GITHUB_API_URL: 'https://api.acme.ghe.com' }, 'tok');
+    await resolveGitHubAuth(baseConfig, dataResidency);
+    expect([dotcom.ghHosts, ghes.ghHosts, dataResidency.ghHosts]).toEqual([['github.com'], ['ghe.example.com'], ['acme.ghe.com']]);
   });
 
   it('runs the real `gh auth token --hostname H` from PATH, and moves on when gh fails or is missing', async () => {
