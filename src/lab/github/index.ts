@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
+import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { Secret, fingerprint } from '../../engine/secret.js';
 import type { GitHubWorld } from '../scenario.js';
@@ -109,6 +110,19 @@ function createdRange(filter: string): { from: number; to: number } | undefined 
     range = { from: startOf(filter), to: endOf(filter) };
   }
   return Number.isNaN(range.from) || Number.isNaN(range.to) ? undefined : range;
+}
+
+/** Whether a workflow file declares `workflow_dispatch` (`on:` as a string, a list or a map). Unknown content: assume so. */
+function dispatchable(content: string | undefined): boolean {
+  if (content === undefined) return true;
+  try {
+    const on = (parseYaml(content) as { on?: unknown } | null)?.on;
+    if (typeof on === 'string') return on === 'workflow_dispatch';
+    if (Array.isArray(on)) return on.includes('workflow_dispatch');
+    return Boolean(on && typeof on === 'object' && 'workflow_dispatch' in on);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -417,6 +431,45 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
       if (workflow.state !== 'active') {
         workflow.state = 'active';
         workflow.updatedAt = ctx.now();
+      }
+      return noContent();
+    })),
+    route('POST', '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', 'actions/workflows#create-a-workflow-dispatch-event', withRepo((call, repo) => {
+      const workflow = findWorkflow(repo, call.params.workflow_id!);
+      if (!workflow) return notFound(call.docs);
+      const body = jsonBody(call.request) as { ref?: unknown; inputs?: unknown; return_run_details?: unknown } | undefined;
+      if (!body || typeof body.ref !== 'string') return validationFailed(call.docs, [{ resource: 'WorkflowDispatch', field: 'ref', code: 'missing_field' }]);
+      // Messages as GitHub words them (seen in benc-uk/workflow-dispatch#72 and the fcetool issue #1
+      // answer `"status":"422"`); the 422 for the disabled case is *unverified*.
+      if (!repo.actionsEnabled) return error(422, 'Actions has been disabled for this repository.', call.docs);
+      if (workflow.state !== 'active') return error(422, "Cannot trigger a 'workflow_dispatch' on a disabled workflow", call.docs);
+      if (!dispatchable(repo.files.get(workflow.path))) return error(422, "Workflow does not have 'workflow_dispatch' trigger", call.docs);
+      const ref = body.ref.replace(/^refs\/heads\//, '');
+      const branches = new Set([repo.defaultBranch, ...repo.runs.map((run) => run.headBranch)]);
+      if (!branches.has(ref)) return error(422, `No ref found for: ${body.ref}`, call.docs);
+      const now = ctx.now();
+      const previous = repo.runs.filter((run) => run.workflowId === workflow.id);
+      const run: RunState = {
+        id: Math.max(0, ...[...state.repos.values()].flatMap((candidate) => candidate.runs.map((existing) => existing.id))) + 1,
+        workflowId: workflow.id,
+        workflowPath: workflow.path,
+        name: workflow.name,
+        runNumber: Math.max(0, ...previous.map((existing) => existing.runNumber)) + 1,
+        event: 'workflow_dispatch',
+        actor: call.token!.owner,
+        headBranch: ref,
+        headSha: repo.runs.find((existing) => existing.headBranch === ref)?.headSha ?? createHash('sha1').update(`${repo.fullName}:${ref}`).digest('hex'),
+        status: 'queued',
+        conclusion: null,
+        createdAt: now,
+        updatedAt: now,
+        ignoresCancel: false,
+        cancelRequested: false,
+        jobs: [],
+      };
+      repo.runs.push(run);
+      if (body.return_run_details === true) {
+        return json(200, { workflow_run_id: run.id, run_url: `${call.base.api}/repos/${repo.fullName}/actions/runs/${run.id}`, html_url: `${call.base.html}/${repo.fullName}/actions/runs/${run.id}` });
       }
       return noContent();
     })),
