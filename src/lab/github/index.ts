@@ -733,9 +733,9 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     };
     if (tokenState) {
       const used = rateUsed.get(tokenState.fingerprint) ?? 0;
+      // OAuth scopes belong to classic PATs and OAuth tokens; an App installation token has permissions instead.
+      if (tokenState.kind !== 'installation') Object.assign(headers, { 'x-oauth-scopes': 'admin:org, repo, workflow', 'x-accepted-oauth-scopes': '' });
       Object.assign(headers, {
-        'x-oauth-scopes': 'admin:org, repo, workflow',
-        'x-accepted-oauth-scopes': '',
         'x-ratelimit-limit': String(RATE_LIMIT_PER_HOUR),
         'x-ratelimit-remaining': String(Math.max(0, RATE_LIMIT_PER_HOUR - used)),
         'x-ratelimit-used': String(used),
