@@ -3,6 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAccessKeysCommand, PutRolePolicyCommand, UpdateAccessKeyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsLab, mintLabOidcToken, type AwsLab } from '../../src/lab/aws/index.js';
@@ -230,6 +233,46 @@ describe('attacker after containment, decided by policy evaluation', () => {
     expect(r.ctx.trail.all().length - before).toBe(2);
     const policy = await r.iam.send(new GetRolePolicyCommand({ RoleName: 'release', PolicyName: 'release' }));
     expect(decodeURIComponent(policy.PolicyDocument!)).toContain('s3:ListAllMyBuckets');
+  });
+});
+
+describe('responder access', () => {
+  it('reaches another account through fromTemporaryCredentials (AssumeRole), acting on that account only', async () => {
+    // Given the tj-actions lab: the responder's admin is in 123456789012; 210987654321 trusts it
+    const r = await startScenario('scenarios/tj-actions-log-leak.yaml');
+    const credentials = fromTemporaryCredentials({
+      masterCredentials: r.lab.responderCredentials,
+      params: { RoleArn: 'arn:aws:iam::210987654321:role/IncidentResponder', RoleSessionName: 'cicd-ir-INC-42' },
+      clientConfig: { region: 'us-east-1', endpoint: r.urls.sts },
+    });
+    const staging = new IAMClient({ region: 'us-east-1', endpoint: r.urls.iam, credentials, maxAttempts: 1 });
+    r.clients.push(staging);
+    // When the role named `deploy` is read and revoked through that session
+    const role = await staging.send(new GetRoleCommand({ RoleName: 'deploy' }));
+    await staging.send(new PutRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'AWSRevokeOlderSessions', PolicyDocument: revokeOlderSessions(new Date()) }));
+    // Then it was the staging account's role, and production's is untouched
+    expect(role.Role?.Arn).toBe('arn:aws:iam::210987654321:role/deploy');
+    expect(r.lab.state.role('210987654321', 'deploy')!.inlinePolicies.has('AWSRevokeOlderSessions')).toBe(true);
+    expect(r.lab.state.role(ACCOUNT, 'deploy')!.inlinePolicies.has('AWSRevokeOlderSessions')).toBe(false);
+    // And CloudTrail names the session the responder used (its session name names the incident)
+    const put = r.ctx.trail.all().find((e) => e.eventName === 'PutRolePolicy')!;
+    expect(put).toMatchObject({ recipientAccountId: '210987654321', userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::210987654321:assumed-role/IncidentResponder/cicd-ir-INC-42' } });
+    const assume = r.ctx.trail.all().find((e) => e.eventName === 'AssumeRole')!;
+    expect(assume).toMatchObject({ readOnly: true, recipientAccountId: '210987654321', userIdentity: { type: 'IAMUser', userName: 'cicd-ir-responder' } });
+  });
+
+  it('answers curl signing with --aws-sigv4 (what `cicd-ir lab serve` users run)', async () => {
+    // Given the lab's IAM on a loopback port
+    const r = await startScenario('scenarios/tj-actions-log-leak.yaml');
+    const { accessKeyId, secretAccessKey } = r.lab.responderCredentials;
+    // When curl signs a GetRole request with the lab credentials
+    const { stdout } = await promisify(execFile)('curl', ['-s', '--aws-sigv4', 'aws:amz:us-east-1:iam', '--user', `${accessKeyId}:${secretAccessKey}`, '-d', 'Action=GetRole&Version=2010-05-08&RoleName=deploy', r.urls.iam]);
+    // Then the XML answer names the role
+    expect(stdout).toContain('<GetRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">');
+    expect(stdout).toContain(`<Arn>${DEPLOY}</Arn>`);
+    // And an unsigned request is refused as AWS does
+    const unsigned = await promisify(execFile)('curl', ['-s', '-d', 'Action=GetRole&Version=2010-05-08&RoleName=deploy', r.urls.iam]);
+    expect(unsigned.stdout).toContain('<Code>MissingAuthenticationToken</Code>');
   });
 });
 
