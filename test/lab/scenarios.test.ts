@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { createAwsLab } from '../../src/lab/aws/index.js';
-import { isAwsStep } from '../../src/lab/aws/attacker.js';
+import { isAwsStep, stepKind } from '../../src/lab/aws/attacker.js';
 import { createLabContext } from '../../src/lab/context.js';
 import { offsetMs, Scenario } from '../../src/lab/scenario.js';
 
@@ -70,6 +70,12 @@ describe('shipped scenarios', () => {
       // Every AWS attacker credential is a session, a user key, an earlier `as:` name or an OIDC subject.
       const known = new Set([...scenario.aws.sessions.map((s) => s.id), ...scenario.aws.accounts.flatMap((a) => a.users.flatMap((u) => u.access_keys.map((k) => k.id)))]);
       const ordered = [...scenario.attacker].sort((a, b) => (a.phase === b.phase ? offsetMs(a.at ?? '0s') - offsetMs(b.at ?? '0s') : a.phase === 'history' ? -1 : 1));
+      // GitHub steps name a concrete REST call and a token the GitHub lab knows (its callAs plays them).
+      const tokens = new Set(scenario.github.tokens.map((t) => t.value));
+      for (const step of scenario.attacker.filter((s) => stepKind(s) === 'github')) {
+        expect(step.call).toMatch(/^github:(GET|POST|PUT|PATCH|DELETE) \/[^{}\s]*$/);
+        expect(tokens.has(step.credential), step.credential).toBe(true);
+      }
       for (const step of ordered) {
         if (!isAwsStep(step)) continue;
         expect(known.has(step.credential) || step.credential.startsWith('oidc:'), `${step.call} with ${step.credential}`).toBe(true);

@@ -29,13 +29,23 @@ export interface AttackOutcome {
 
 type Step = Scenario['attacker'][number];
 
-/** Services that are not AWS: their steps belong to other parts of the lab (GitHub) or are narrative (npm). */
-const NON_AWS = new Set(['github', 'npm', 'pypi', 'git', 'docker']);
+/** Registries and tools the lab does not emulate: steps on them are narrative (tabletop text). */
+const NARRATIVE = new Set(['npm', 'pypi', 'git', 'docker']);
+
+/**
+ * Who plays an attacker step: `aws` (this module), `github` (`github:METHOD /path`, with the
+ * token value as `credential`: the GitHub lab's `callAs`), or `narrative` (npm, PyPI, ...:
+ * nothing to play, the step documents what the attacker did there).
+ */
+export function stepKind(step: Pick<Step, 'call'>): 'aws' | 'github' | 'narrative' {
+  const service = (step.call.split(':')[0] ?? '').toLowerCase();
+  if (service === 'github') return 'github';
+  return NARRATIVE.has(service) ? 'narrative' : 'aws';
+}
 
 /** True when the lab's AWS part plays this step. */
-export function isAwsStep(step: Step): boolean {
-  const service = step.call.split(':')[0] ?? '';
-  return !NON_AWS.has(service.toLowerCase());
+export function isAwsStep(step: Pick<Step, 'call'>): boolean {
+  return stepKind(step) === 'aws';
 }
 
 function toParams(action: string, version: string, params: Record<string, unknown>): URLSearchParams {

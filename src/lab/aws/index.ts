@@ -8,6 +8,7 @@ import { createStsService } from './sts.js';
 import { AwsWorldState, RESPONDER_ACCESS_KEY_ID, RESPONDER_SECRET_ACCESS_KEY } from './world.js';
 
 export type { AttackOutcome } from './attacker.js';
+export { isAwsStep, stepKind } from './attacker.js';
 export { evaluate, evaluateDetailed, parsePolicy } from './policy.js';
 export { mintLabOidcToken } from './sts.js';
 export { AwsWorldState, RESPONDER_ACCESS_KEY_ID, RESPONDER_SECRET_ACCESS_KEY } from './world.js';
