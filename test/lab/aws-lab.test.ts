@@ -313,3 +313,32 @@ describe('CloudTrail records of the lab', () => {
     expect(trailOf()).toEqual(trailOf());
   });
 });
+
+describe('IAM eventual consistency (opt-in: aws.propagation_delay_ms)', () => {
+  it('makes a write visible to reads and to authorization only after the delay', async () => {
+    // Given the tj-actions world with a 2-minute propagation delay and a clock the test moves
+    const scenario = Scenario.parse(parse(readFileSync(join(root, 'scenarios/tj-actions-log-leak.yaml'), 'utf8')));
+    scenario.aws.propagation_delay_ms = 120_000;
+    let now = new Date();
+    const ctx: LabContext = { ...createLabContext({ seed: scenario.seed }), now: () => now };
+    const lab = createAwsLab(scenario.aws, scenario.attacker, ctx);
+    const served = [await serveService(lab.iam), await serveService(lab.sts)];
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: served[0]!.url, credentials: lab.responderCredentials, maxAttempts: 1 });
+    try {
+      // When the revocation is put
+      await iam.send(new PutRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'AWSRevokeOlderSessions', PolicyDocument: revokeOlderSessions(now) }));
+      // Then the write is stored at once, but a read-back does not see it yet and the old session still works
+      expect(lab.state.role(ACCOUNT, 'deploy')!.inlinePolicies.has('AWSRevokeOlderSessions')).toBe(true);
+      await expect(iam.send(new GetRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'AWSRevokeOlderSessions' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      expect((await lab.playAttacker('after-containment'))[0]).toMatchObject({ call: 's3:ListBuckets', outcome: 'success' });
+      // When the delay has passed
+      now = new Date(now.getTime() + 120_000);
+      // Then the read-back sees the policy and the old session is denied
+      expect(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'AWSRevokeOlderSessions' }))).PolicyDocument!)).toContain('aws:TokenIssueTime');
+      expect((await lab.playAttacker('after-containment'))[0]).toMatchObject({ call: 's3:ListBuckets', outcome: 'denied' });
+    } finally {
+      iam.destroy();
+      await Promise.all(served.map((s) => s.close()));
+    }
+  });
+});

@@ -91,7 +91,7 @@ function stsOperations(): Record<string, OperationDef> {
       authorize: false,
       resource: () => '*',
       run: (input) => {
-        const state = input.core.state;
+        const state = input.state;
         const caller = input.caller!;
         let userId: string;
         if (caller.kind === 'responder') userId = caller.responder.userId;
@@ -110,7 +110,7 @@ function stsOperations(): Record<string, OperationDef> {
       resource: (params) => params.get('RoleArn') ?? '*',
       run: (input): OperationOutput => {
         const core = input.core;
-        const state = core.state;
+        const state = input.state;
         const caller = input.caller!;
         const roleArn = required(input, 'RoleArn');
         const name = sessionName(input);
@@ -155,7 +155,7 @@ function stsOperations(): Record<string, OperationDef> {
       authorize: false,
       resource: (params) => params.get('RoleArn') ?? '*',
       run: (input): OperationOutput => {
-        const state = input.core.state;
+        const state = input.state;
         const roleArn = required(input, 'RoleArn');
         const name = sessionName(input);
         const claims = readWebIdentityToken(required(input, 'WebIdentityToken'));
@@ -211,7 +211,7 @@ function stsOperations(): Record<string, OperationDef> {
       authorize: false,
       resource: () => '*',
       run: (input): OperationOutput => {
-        const state = input.core.state;
+        const state = input.state;
         const caller = input.caller!;
         if (caller.kind === 'session') throw stsErrors.accessDenied('Cannot call GetSessionToken with session credentials');
         const seconds = duration(input, 43_200, 129_600);
