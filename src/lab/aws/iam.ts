@@ -62,16 +62,12 @@ function userOf(input: OperationInput, optional = false): UserState {
   throw iamErrors.noSuchEntity(`The user with name ${name} cannot be found.`);
 }
 
-function core(input: OperationInput): AwsCore {
-  return input.core;
-}
-
 /** The responder's admin user as a read-only IAM user record (it is not part of the scenario's world). */
 function responderUser(input: OperationInput): UserState {
-  const r = core(input).state.responder;
+  const r = input.core.state.responder;
   return {
-    account: r.account, name: r.userName, path: '/', arn: r.arn, userId: r.userId, createDate: core(input).ctx.startedAt,
-    accessKeys: [{ id: r.accessKeyId, secret: r.secretAccessKey, status: 'Active', created: core(input).ctx.startedAt, origin: 'scenario' }],
+    account: r.account, name: r.userName, path: '/', arn: r.arn, userId: r.userId, createDate: input.core.ctx.startedAt,
+    accessKeys: [{ id: r.accessKeyId, secret: r.secretAccessKey, status: 'Active', created: input.core.ctx.startedAt, origin: 'scenario' }],
     inlinePolicies: new Map([['lab-admin', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] })]]),
     managedPolicies: new Map(),
   };
