@@ -222,6 +222,31 @@ describe('attacker after containment, decided by policy evaluation', () => {
     expect((await lab.playAttacker('after-containment')).map((o) => o.outcome)).toEqual(['denied', 'success']);
   });
 
+  it('AssumeRole: a trust naming the caller suffices in its account; one naming the account needs an identity allow', async () => {
+    const world = Scenario.parse({
+      name: 'assume',
+      description: 'trust vs identity policy',
+      aws: {
+        accounts: [
+          {
+            id: ACCOUNT,
+            roles: [
+              { name: 'named', trust_policy: { Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/u` }, Action: 'sts:AssumeRole' }] } },
+              { name: 'root', trust_policy: { Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] } },
+            ],
+            users: [{ name: 'u', access_keys: [{ id: 'AKIAUUUUUUUUUEXAMPLE', secret: 'u'.repeat(40), created: '-1d' }] }],
+          },
+        ],
+      },
+      attacker: [
+        { at: '-2m', credential: 'AKIAUUUUUUUUUEXAMPLE', call: 'sts:AssumeRole', params: { RoleArn: `arn:aws:iam::${ACCOUNT}:role/named` } },
+        { at: '-1m', credential: 'AKIAUUUUUUUUUEXAMPLE', call: 'sts:AssumeRole', params: { RoleArn: `arn:aws:iam::${ACCOUNT}:role/root` } },
+      ],
+    });
+    const lab = createAwsLab(world.aws, world.attacker, createLabContext());
+    expect((await lab.playAttacker('history')).map((o) => o.outcome)).toEqual(['success', 'denied']);
+  });
+
   it('expired sessions are refused with ExpiredToken and not written to the trail', async () => {
     // Given the Grafana scenario, whose release session expired an hour after the job
     const r = await startScenario('scenarios/grafana-missed-credential.yaml');

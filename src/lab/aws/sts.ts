@@ -127,7 +127,14 @@ function stsOperations(): Record<string, OperationDef> {
         const context = core.requestContext(caller, input.at, input.call.sourceIp);
         const trust = evaluate({ principal, action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: [], resourcePolicy: role.trustPolicy });
         if (trust !== 'allow') throw denied;
-        if (!core.authorize(caller, 'sts:AssumeRole', role.arn, input.at, input.call.sourceIp).allowed) throw denied;
+        // Within one account a trust policy that names the caller itself is enough; one that
+        // only names the account (root) delegates to the caller's identity policy, which must
+        // then allow sts:AssumeRole too (IAM User Guide, policy evaluation across/within accounts).
+        const sameAccount = principal.account === role.account;
+        const namesCaller =
+          sameAccount &&
+          evaluate({ principal: { ...principal, account: '' }, action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: [], resourcePolicy: role.trustPolicy }) === 'allow';
+        if (!namesCaller && !core.authorize(caller, 'sts:AssumeRole', role.arn, input.at, input.call.sourceIp).allowed) throw denied;
         // Role chaining limits the session to one hour (IAM User Guide, id_roles_terms-and-concepts).
         const chained = caller.kind === 'session';
         const seconds = duration(input, 3600, chained ? 3600 : role.maxSessionDuration);
