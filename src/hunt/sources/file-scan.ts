@@ -1,0 +1,63 @@
+import { createGunzip } from 'node:zlib';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { RecordSplitter, unwrapRecord } from '../json-splitter.js';
+import { compileFilter, type ScanFilter } from '../predicate.js';
+import type { TrailRecord } from '../model.js';
+
+/** What scanning one file produced. */
+export interface FileScanResult {
+  records: number;
+  matched: TrailRecord[];
+  undated: number;
+  /** Set when the file was malformed or truncated: its records are not used. */
+  error?: string;
+}
+
+/**
+ * Every literal a matching record must contain verbatim (key ids, ARNs, names, IPs). A record
+ * whose text holds none of them cannot match, so it is not parsed at all: this is what makes
+ * the files source fast. Time bounds add no literal (they narrow, never widen).
+ */
+export function literalsOf(filter: ScanFilter): string[] {
+  return [
+    ...filter.accessKeyIds,
+    ...filter.roles.map((role) => role.arn),
+    ...filter.userNames.map((name) => `"${name}"`),
+    ...filter.oidcSubjects,
+    ...filter.eventNames.map((name) => `"${name}"`),
+    ...(filter.sourceIps ?? []).map((ip) => `"${ip}"`),
+  ];
+}
+
+/**
+ * Streams one file (gzip or plain) through the record splitter and the filter. Memory is
+ * bounded by one chunk plus the largest record. A malformed file yields `error` and no
+ * records, so a half-read file never produces half the evidence.
+ */
+export async function scanStream(input: Readable, gzip: boolean, filter: ScanFilter, options: { validate?: boolean } = {}): Promise<FileScanResult> {
+  const matches = compileFilter(filter);
+  const literals = literalsOf(filter);
+  const result: FileScanResult = { records: 0, matched: [], undated: 0 };
+  const splitter = new RecordSplitter((text) => {
+    result.records++;
+    const candidate = literals.some((literal) => text.includes(literal));
+    if (!candidate && !options.validate) return;
+    const record = unwrapRecord(JSON.parse(text));
+    if (!record) throw new Error(`record ${result.records} is not an object`);
+    if (typeof record.eventTime !== 'string' || Number.isNaN(Date.parse(record.eventTime))) result.undated++;
+    if (candidate && matches(record)) result.matched.push(record);
+  });
+  const decoder = new StringDecoder('utf8');
+  const stream = gzip ? input.pipe(createGunzip()) : input;
+  try {
+    if (gzip) input.on('error', (error) => stream.destroy(error));
+    for await (const chunk of stream) splitter.push(decoder.write(chunk as Buffer));
+    splitter.push(decoder.end());
+    splitter.end();
+  } catch (error) {
+    input.destroy();
+    return { records: result.records, matched: [], undated: 0, error: (error as Error).message };
+  }
+  return result;
+}
