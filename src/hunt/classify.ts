@@ -243,6 +243,13 @@ export function classify(records: Iterable<TrailRecord>, tracker: IdentityTracke
   const since = timeOf(input.since);
   const skewMs = input.skewSeconds * 1000;
   const evasion = new Set<string>(DEFENSE_EVASION_EVENTS);
+  const reportedMints = new Map<string, { parent: string; severity: Severity }>();
+  const mintSummary = (id: string) => (events: TrailRecord[]) => {
+    const mints = events.filter((e) => (MINTING_EVENTS as readonly string[]).includes(String(e.eventName)));
+    const keys = [...new Set(mints.map(mintedKeyOf).filter(Boolean))];
+    const uses = events.length - mints.length;
+    return `${id} minted credentials: ${[...new Set(mints.map((e) => e.eventName))].join(', ')}${keys.length ? ` (new keys ${keys.join(', ')}, hunted too)` : ''}${uses ? `; ${uses} call(s) made with them` : ''}`;
+  };
 
   // Baselines: the sources each identity used before the compromise window.
   const list = [...records];
@@ -278,10 +285,9 @@ export function classify(records: Iterable<TrailRecord>, tracker: IdentityTracke
       // Sessions of the hunted role or subject are expected while the job runs; only later ones are news.
       const expected = (byTarget || tracked.spec.kind === 'oidc-subject') && (at === undefined || at <= cutoff);
       if (!expected) {
-        add('new-credentials-minted', byTarget ? 'medium' : 'high', id, record, (events) => {
-          const keys = events.map(mintedKeyOf).filter(Boolean);
-          return `${id} minted credentials: ${[...new Set(events.map((e) => e.eventName))].join(', ')}${keys.length ? ` (new keys ${keys.join(', ')}, hunted too)` : ''}`;
-        });
+        const minted = mintedKeyOf(record);
+        if (minted) reportedMints.set(minted, { parent: id, severity: byTarget ? 'medium' : 'high' });
+        add('new-credentials-minted', byTarget ? 'medium' : 'high', id, record, mintSummary(id));
       }
     }
     if (byTarget || at === undefined) continue;
@@ -331,6 +337,15 @@ export function classify(records: Iterable<TrailRecord>, tracker: IdentityTracke
           `EC2 instance credentials of ${id} used outside the instance: source ${events[0]!.sourceIPAddress} also serves ${others.join(', ')} (${events[0]!.userAgent})`,
         );
       }
+    }
+  }
+
+  // Calls made with credentials whose minting was reported join that finding as evidence.
+  for (const { record, match } of resolved) {
+    if (!match || match.byTarget || match.tracked.origin !== 'minted') continue;
+    const mint = reportedMints.get(match.tracked.id);
+    if (mint && !(MINTING_EVENTS as readonly string[]).includes(String(record.eventName)) && record.userIdentity?.accessKeyId === match.tracked.id) {
+      add('new-credentials-minted', mint.severity, mint.parent, record, mintSummary(mint.parent));
     }
   }
 

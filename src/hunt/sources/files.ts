@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
 import type { HuntSource } from '../engine.js';
@@ -45,7 +47,9 @@ export interface FilesSourceOptions {
  */
 function startWorker(): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./files-worker.js', import.meta.url));
-  const tsx = import.meta.resolve('tsx/esm/api');
+  // tsx's ESM entry (its CJS one registers with relative paths that break in a worker).
+  const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
+  const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist', 'esm', 'api', 'index.mjs')).href;
   const worker = new URL('./files-worker.ts', import.meta.url).href;
   return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(worker)}); });`, { eval: true });
 }
