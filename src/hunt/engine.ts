@@ -48,7 +48,10 @@ export async function runHunt(inputJson: HuntInputJson, source: HuntSource, opti
   while (pending.length && stats.rounds < maxRounds) {
     // Defense evasion is looked for once, for every principal; later rounds look only for new keys.
     const filter = IdentityTracker.filterFor(pending, stats.rounds === 0 ? DEFENSE_EVASION_EVENTS : [], from, input.until);
-    for await (const record of source.scan(filter, stats)) {
+    // Corpus counters (records, files, skipped) come from the first round; later rounds re-read
+    // the same corpus for new keys, and only add their requests.
+    const roundStats = stats.rounds === 0 ? stats : { ...emptyStats(), requests: stats.requests };
+    for await (const record of source.scan(filter, roundStats)) {
       const id = record.eventID;
       if (typeof id === 'string' && id) {
         if (matched.has(id)) continue;
