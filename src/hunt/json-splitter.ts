@@ -10,6 +10,9 @@
  * It checks structure (balanced brackets, closed strings, nothing but separators between
  * records) and throws `SplitError` on a malformed or truncated input; it does not validate the
  * tokens inside a record (the caller parses the records it needs).
+ *
+ * Speed matters (it sees every byte of the corpus): strings are skipped with indexOf to the
+ * next quote, whose escaping is decided by counting the backslashes before it.
  */
 export class SplitError extends Error {}
 
@@ -19,218 +22,185 @@ const OPEN_OBJ = 0x7b;
 const CLOSE_OBJ = 0x7d;
 const OPEN_ARR = 0x5b;
 const CLOSE_ARR = 0x5d;
+const COMMA = 0x2c;
 
-type Mode = 'start' | 'lines' | 'array' | 'records-seek' | 'records' | 'done';
+/**
+ * start: nothing seen yet; seek: inside a top-level object, looking for `"Records": [`;
+ * lines: between top-level objects; array: inside the top-level (or Records) array;
+ * trailer: after the Records array, until the wrapper closes; done: only whitespace may follow.
+ */
+type Mode = 'start' | 'seek' | 'lines' | 'array' | 'trailer' | 'done';
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0xfeff;
+}
+
+/** Index of the quote that closes the string whose body starts at `from`, or -1 if not in `text` yet. */
+function closingQuote(text: string, from: number): number {
+  let q = text.indexOf('"', from);
+  while (q !== -1) {
+    let backslashes = 0;
+    for (let j = q - 1; text.charCodeAt(j) === BACKSLASH; j--) backslashes++;
+    if (backslashes % 2 === 0) return q;
+    q = text.indexOf('"', q + 1);
+  }
+  return -1;
+}
 
 export class RecordSplitter {
   #mode: Mode = 'start';
-  /** Text of the record being assembled (or the head of a top-level object being inspected). */
+  #wrapped = false;
+  /** Unfinished text kept from the previous chunk (a record, or the head of a top-level object). */
   #buffer = '';
+  #resume = 0;
   #depth = 0;
   #inString = false;
-  #escape = false;
-  /** Where scanning resumes in `#buffer` (the unfinished record kept from the previous chunk). */
-  #resume = 0;
-  #line = 1;
+  /** Depth inside the trailer (other keys after `Records`). */
+  #records = 0;
 
   constructor(private readonly emit: (recordText: string) => void) {}
 
   push(chunk: string): void {
-    let text = this.#buffer + chunk;
+    const text = this.#buffer + chunk;
+    const n = text.length;
     let i = this.#resume;
     let start = this.#buffer.length ? 0 : -1;
-    const n = text.length;
+    let depth = this.#depth;
+    let mode = this.#mode;
+    // The depth at which a record object sits: 0 for JSON lines, 1 inside an array.
+    let recordDepth = mode === 'lines' || mode === 'seek' || mode === 'start' ? 0 : mode === 'array' ? 1 : Number.MAX_SAFE_INTEGER;
+
+    const keep = (at: number) => {
+      this.#buffer = start >= 0 ? text.slice(start) : '';
+      this.#resume = start >= 0 ? at - start : 0;
+      this.#depth = depth;
+      this.#mode = mode;
+    };
+
     while (i < n) {
-      const c = text.charCodeAt(i);
       if (this.#inString) {
-        // Jump to the next quote and decide whether it is escaped.
-        if (this.#escape) {
-          this.#escape = false;
-          i++;
-          continue;
-        }
-        const q = text.indexOf('"', i);
-        const b = text.indexOf('\\', i);
-        if (b !== -1 && (q === -1 || b < q)) {
-          this.#escape = true;
-          i = b + 1;
-          continue;
-        }
+        const q = closingQuote(text, i);
         if (q === -1) {
-          i = n;
-          break;
+          // The string goes on in the next chunk: keep from the record (or string) start and rescan then.
+          keep(i);
+          return;
         }
         this.#inString = false;
+        // A string in the wrapper's trailer was kept only so its escapes could be read.
+        if (mode === 'trailer') start = -1;
         i = q + 1;
         continue;
       }
-      switch (this.#mode) {
-        case 'start':
-        case 'lines':
-        case 'array':
-        case 'records':
-          if (this.#depth === 0 || (this.#mode !== 'lines' && this.#mode !== 'start' && this.#depth === 1 && start === -1)) {
-            // Between records: only whitespace and separators are allowed.
-            if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x2c || c === 0xfeff) {
-              if (c === 0x0a) this.#line++;
-              i++;
-              continue;
-            }
-            if (this.#mode === 'start') {
-              if (c === OPEN_ARR) {
-                this.#mode = 'array';
-                this.#depth = 1;
-                i++;
-                continue;
-              }
-              if (c === OPEN_OBJ) {
-                // Could be `{"Records": [` or a JSON line: look at its head.
-                this.#mode = 'records-seek';
-                start = i;
-                this.#depth = 1;
-                i++;
-                continue;
-              }
-              throw new SplitError(`line ${this.#line}: unexpected '${text[i]}' at the start of the file`);
-            }
-            if (this.#mode === 'lines') {
-              if (c === OPEN_OBJ) {
-                start = i;
-                this.#depth = 1;
-                i++;
-                continue;
-              }
-              throw new SplitError(`line ${this.#line}: unexpected '${text[i]}' between JSON lines`);
-            }
-            // array / records: inside the top-level array (depth 1), expecting `{` or `]`.
-            if (c === OPEN_OBJ) {
-              start = i;
-              this.#depth = 2;
-              i++;
-              continue;
-            }
-            if (c === CLOSE_ARR) {
-              this.#depth = 0;
-              this.#mode = 'done';
-              // `{"Records":[...]}`: the wrapper's closing brace (and other keys) must follow.
-              this.#trailerAllowed = this.#wrapped;
-              i++;
-              continue;
-            }
-            throw new SplitError(`line ${this.#line}: unexpected '${text[i]}' in the records array`);
-          }
-          // Inside a record.
-          if (c === QUOTE) this.#inString = true;
-          else if (c === OPEN_OBJ || c === OPEN_ARR) this.#depth++;
-          else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-            this.#depth--;
-            const recordDepth = this.#mode === 'lines' ? 0 : 1;
-            if (this.#depth === recordDepth) {
-              this.emit(text.slice(start, i + 1));
-              start = -1;
-            }
-          } else if (c === 0x0a) this.#line++;
-          i++;
-          continue;
-        case 'records-seek': {
-          // In a top-level object: at depth 1 a `"Records"` key followed by `[` switches to records mode.
-          if (c === QUOTE) {
-            if (this.#depth === 1 && n - i < 9 && '"Records"'.startsWith(text.slice(i))) {
-              // The key may be split across chunks: resume at this quote with the next chunk.
-              this.#buffer = text.slice(start);
-              this.#resume = i - start;
+      const c = text.charCodeAt(i);
+
+      // Inside a record (or the head of a top-level object): track strings and depth only.
+      if (depth > recordDepth || mode === 'seek') {
+        if (c === QUOTE) {
+          if (mode === 'seek' && depth === 1) {
+            // A key of the top-level object: is it "Records" followed by `[`?
+            if (n - i < 12 && '"Records"'.startsWith(text.slice(i, i + 9)) && !/^"Records"\s*:\s*\[/.test(text.slice(i))) {
+              keep(i);
               return;
             }
-            if (this.#depth === 1 && text.startsWith('"Records"', i)) {
-              let j = i + 9;
-              while (j < n && /\s|:/.test(text[j]!)) j++;
-              if (j >= n) {
-                // Not enough text yet to decide: resume at this quote with the next chunk.
-                this.#buffer = text.slice(start);
-                this.#resume = i - start;
-                return;
-              }
-              if (text.charCodeAt(j) === OPEN_ARR) {
-                this.#mode = 'records';
-                this.#wrapped = true;
-                this.#depth = 1;
-                start = -1;
-                i = j + 1;
-                continue;
-              }
-            }
-            this.#inString = true;
-            i++;
-            continue;
-          }
-          if (c === OPEN_OBJ || c === OPEN_ARR) this.#depth++;
-          else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-            this.#depth--;
-            if (this.#depth === 0) {
-              // A whole top-level object with no Records array: JSON lines (or one object).
-              this.emit(text.slice(start, i + 1));
+            const head = /^"Records"\s*:\s*\[/.exec(text.slice(i, i + 64));
+            if (head) {
+              mode = 'array';
+              this.#wrapped = true;
+              recordDepth = 1;
+              depth = 1;
               start = -1;
-              this.#mode = 'lines';
+              i += head[0].length;
+              continue;
             }
-          } else if (c === 0x0a) this.#line++;
+          }
+          this.#inString = true;
           i++;
           continue;
         }
-        case 'done':
-          if (this.#trailerAllowed && (c === CLOSE_OBJ || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) {
-            if (c === CLOSE_OBJ) this.#trailerAllowed = false;
-            if (c === 0x0a) this.#line++;
+        if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
+        else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+          depth--;
+          if (depth === recordDepth) {
+            this.emit(text.slice(start, i + 1));
+            start = -1;
+            if (mode === 'seek') mode = 'lines';
+          }
+        }
+        i++;
+        continue;
+      }
+
+      // Between records.
+      if (isSpace(c)) {
+        i++;
+        continue;
+      }
+      switch (mode) {
+        case 'start':
+          if (c === OPEN_ARR) {
+            mode = 'array';
+            recordDepth = 1;
+            depth = 1;
+          } else if (c === OPEN_OBJ) {
+            mode = 'seek';
+            start = i;
+            depth = 1;
+          } else throw new SplitError(`unexpected '${text[i]}' at the start of the input`);
+          i++;
+          continue;
+        case 'lines':
+          if (c !== OPEN_OBJ) throw new SplitError(`unexpected '${text[i]}' between JSON lines`);
+          mode = 'seek';
+          start = i;
+          depth = 1;
+          i++;
+          continue;
+        case 'array':
+          if (c === COMMA) {
             i++;
             continue;
           }
-          if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          if (c === OPEN_OBJ) {
+            start = i;
+            depth = 2;
             i++;
             continue;
           }
-          if (this.#trailerAllowed && c === 0x2c) {
-            // Other keys after Records (rare): skip the rest of the wrapper structurally.
-            this.#mode = 'records-tail' as Mode;
+          if (c === CLOSE_ARR) {
+            depth = 0;
+            mode = this.#wrapped ? 'trailer' : 'done';
+            recordDepth = Number.MAX_SAFE_INTEGER;
             i++;
             continue;
           }
-          throw new SplitError(`line ${this.#line}: unexpected '${text[i]}' after the records`);
-        default: {
-          // records-tail: consume the remainder of the wrapper object.
-          if (c === QUOTE) this.#inString = true;
-          else if (c === OPEN_OBJ || c === OPEN_ARR) this.#tailDepth++;
+          throw new SplitError(`unexpected '${text[i]}' in the records array (record ${this.#records + 1})`);
+        case 'trailer':
+          // After `"Records": [...]`: other keys of the wrapper may follow, then its `}`.
+          if (c === QUOTE) {
+            this.#inString = true;
+            start = i;
+          } else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
           else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-            if (this.#tailDepth === 0) {
-              this.#mode = 'done';
-              this.#trailerAllowed = false;
+            if (depth === 0) {
+              mode = 'done';
               this.#wrapped = false;
-            } else this.#tailDepth--;
+            } else depth--;
           }
           i++;
           continue;
-        }
+        case 'done':
+          throw new SplitError(`unexpected '${text[i]}' after the records`);
       }
     }
-    // Keep only the unfinished record.
-    if (start >= 0) {
-      this.#buffer = text.slice(start);
-      this.#resume = i - start;
-    } else {
-      this.#buffer = '';
-      this.#resume = 0;
-    }
-    text = '';
+    keep(n);
   }
 
-  #wrapped = false;
-  #trailerAllowed = false;
-  #tailDepth = 0;
-
-  /** Call at end of input: throws when the input stopped inside a record or array. */
+  /** Call at end of input: throws when the input stopped inside a record, string or array. */
   end(): void {
-    if (this.#inString) throw new SplitError(`line ${this.#line}: the input ends inside a string (truncated?)`);
-    if (this.#mode === 'records-seek' || this.#buffer.length) throw new SplitError(`line ${this.#line}: the input ends inside a record (truncated?)`);
-    if (this.#mode === 'array' || this.#mode === 'records') throw new SplitError(`line ${this.#line}: the input ends before the records array closes (truncated?)`);
-    if (this.#mode === 'done' && this.#trailerAllowed) throw new SplitError(`line ${this.#line}: the input ends before the Records wrapper closes (truncated?)`);
+    if (this.#inString) throw new SplitError('the input ends inside a string (truncated?)');
+    if (this.#buffer.length || this.#mode === 'seek') throw new SplitError('the input ends inside a record (truncated?)');
+    if (this.#mode === 'array') throw new SplitError('the input ends before the records array closes (truncated?)');
+    if (this.#mode === 'trailer') throw new SplitError('the input ends before the Records wrapper closes (truncated?)');
   }
 }
 

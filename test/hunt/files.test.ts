@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptyStats, runHunt } from '../../src/hunt/engine.js';
 import { RecordSplitter, SplitError } from '../../src/hunt/json-splitter.js';
@@ -34,9 +35,21 @@ describe('the record splitter', () => {
   const records = [{ eventName: 'A', s: 'tricky "}]{[ \\ text' }, { eventName: 'B', nested: [1, { deep: ['x'] }] }];
   it.each([1, 2, 5, 9, 4096])('splits every shape the same at chunk size %i', (chunk) => {
     // Given the same records as a Records wrapper, a plain array and JSON lines
-    const shapes = [JSON.stringify({ Records: records }), JSON.stringify(records, null, 2), records.map((r) => JSON.stringify(r)).join('\n') + '\n', JSON.stringify({ before: { Records: 1 }, Records: records, after: [1] })];
+    const shapes = [JSON.stringify({ Records: records }), JSON.stringify(records, null, 2), records.map((r) => JSON.stringify(r)).join('\n') + '\n', JSON.stringify({ before: { Records: 1 }, Records: records, after: [1, { k: 'v\\"}]' }] })];
     // Then each splits into the same records, whatever the chunking
     for (const shape of shapes) expect(split(shape, chunk)).toEqual(records);
+  });
+
+  it('splits any records at any chunk size (property)', () => {
+    // Given arbitrary JSON objects as records, in each shape, cut at arbitrary places
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue()), { maxLength: 5 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), (objects, chunk, wrapped) => {
+        const text = wrapped ? JSON.stringify({ Records: objects }) : JSON.stringify(objects);
+        // Then the splitter gives back exactly the records
+        expect(split(text, chunk)).toEqual(JSON.parse(text.startsWith('{') ? text : `{"Records":${text}}`).Records ?? JSON.parse(text));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it.each(['{"Records":[{"a":1}', '[{"a":1},', '{"Records":[{"a":1}]', '[{"a":"1}]', 'not json', '[{"a":1}] x', '[1, 2]'])('rejects %s', (text) => {

@@ -38,15 +38,17 @@ export function literalsOf(filter: ScanFilter): string[] {
 export async function scanStream(input: Readable, gzip: boolean, filter: ScanFilter, options: { validate?: boolean } = {}): Promise<FileScanResult> {
   const matches = compileFilter(filter);
   const literals = literalsOf(filter);
+  // One regular expression for all literals: V8 scans a record once instead of once per literal.
+  const candidate = literals.length ? new RegExp(literals.map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')) : /$^/;
   const result: FileScanResult = { records: 0, matched: [], undated: 0 };
   const splitter = new RecordSplitter((text) => {
     result.records++;
-    const candidate = literals.some((literal) => text.includes(literal));
-    if (!candidate && !options.validate) return;
+    const isCandidate = candidate.test(text);
+    if (!isCandidate && !options.validate) return;
     const record = unwrapRecord(JSON.parse(text));
     if (!record) throw new Error(`record ${result.records} is not an object`);
     if (typeof record.eventTime !== 'string' || Number.isNaN(Date.parse(record.eventTime))) result.undated++;
-    if (candidate && matches(record)) result.matched.push(record);
+    if (isCandidate && matches(record)) result.matched.push(record);
   });
   const decoder = new StringDecoder('utf8');
   const stream = gzip ? input.pipe(createGunzip()) : input;
