@@ -61,7 +61,7 @@ export class RecordSplitter {
   constructor(private readonly emit: (recordText: string) => void) {}
 
   push(chunk: string): void {
-    const text = this.#buffer + chunk;
+    const text = this.#buffer.length ? this.#buffer + chunk : chunk;
     const n = text.length;
     let i = this.#resume;
     let start = this.#buffer.length ? 0 : -1;

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { scanStream } from './file-scan.js';
+import { scanFile } from './file-scan.js';
 import type { ScanFilter } from '../predicate.js';
 
 /** One worker of the files source: scans the files the main thread hands it, one at a time. */
@@ -15,7 +14,7 @@ interface ScanRequest {
 parentPort!.on('message', (request: ScanRequest) => {
   void (async () => {
     try {
-      const result = await scanStream(createReadStream(request.path, { highWaterMark: 1 << 20 }), request.gzip, request.filter, { validate: request.validate });
+      const result = await scanFile(request.path, request.gzip, request.filter, { validate: request.validate });
       parentPort!.postMessage({ id: request.id, result });
     } catch (error) {
       parentPort!.postMessage({ id: request.id, result: { records: 0, matched: [], undated: 0, error: (error as Error).message } });

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { HuntSource } from '../engine.js';
 import type { ScanStats, TrailRecord } from '../model.js';
 import type { ScanFilter } from '../predicate.js';
-import { scanStream, type FileScanResult } from './file-scan.js';
+import { scanFile, scanStream, type FileScanResult } from './file-scan.js';
 
 const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 
@@ -102,7 +101,7 @@ async function* scanLocal(
   const validate = options.validate ?? false;
   if (workerCount <= 0) {
     for (const path of files) {
-      const result = await scanStream(createReadStream(path, { highWaterMark: 1 << 20 }), /\.gz$/i.test(path), filter, { validate }).catch(
+      const result = await scanFile(path, /\.gz$/i.test(path), filter, { validate }).catch(
         (error: Error): FileScanResult => ({ records: 0, matched: [], undated: 0, error: error.message }),
       );
       account(path, result);
