@@ -1,7 +1,6 @@
 import { Command, Flags } from '@oclif/core';
-import { UsageError } from '../engine/errors.js';
 import { ExitCode } from '../engine/exit-codes.js';
-import { findingKey, followHunt, hunt, huntClientsFromConfig, type HuntedIdentity, type HuntRequest, type HuntResult } from '../hunt/index.js';
+import { findingKey, followHunt, hunt, huntClientsFromConfig, requestFromFlags, type HuntResult } from '../hunt/index.js';
 import { formatFindings } from '../hunt/format.js';
 
 /** `cicd-ir hunt`: was a compromised credential used after it should have died, and did anything succeed? */
@@ -10,7 +9,7 @@ export default class Hunt extends Command {
   static override description = 'Exit 3 when a critical finding exists (a call succeeded after revocation: containment failed), 0 otherwise.';
   static override examples = [
     '<%= config.bin %> hunt --access-key-id ASIA... --cutoff 2026-11-20T12:30:00Z --region us-east-1 --region eu-west-1',
-    '<%= config.bin %> hunt --source files --path ./AWSLogs --oidc-subject repo:acme/web:ref:refs/heads/main --job-completed-at 2026-11-20T12:10:00Z',
+    '<%= config.bin %> hunt --source files --path s3://trail-bucket/org --oidc-subject repo:acme/web:ref:refs/heads/main --job-completed-at 2026-11-20T12:10:00Z',
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -21,39 +20,23 @@ export default class Hunt extends Command {
     'session-name': Flags.string({ description: 'only this session name of --role-arn' }),
     'oidc-subject': Flags.string({ multiple: true, description: "the workflow's OIDC sub claim" }),
     'user-name': Flags.string({ multiple: true, description: 'an IAM user whose keys are compromised' }),
-    cutoff: Flags.string({ description: 'revocation / deactivation time (ISO): a success after it is critical' }),
+    cutoff: Flags.string({ description: 'revocation / key deactivation time (ISO): a success after it is critical' }),
     'job-completed-at': Flags.string({ description: "the job's completed_at (ISO)" }),
     'skew-seconds': Flags.integer({ default: 300, description: 'margin after completed_at' }),
     since: Flags.string({ description: 'start of the compromise window (ISO); earlier events are the baseline' }),
     until: Flags.string({ description: 'end of the window (ISO; default now)' }),
-    region: Flags.string({ multiple: true, default: ['us-east-1'], description: 'regions to hunt (api), each in its own 2/s budget' }),
-    'athena-table': Flags.string({ description: 'athena: database.table' }),
-    'athena-location': Flags.string({ description: 'athena: s3://bucket/prefix of the trail' }),
-    'athena-account': Flags.string({ description: 'athena: account id in the AWSLogs path' }),
-    follow: Flags.boolean({ default: false, description: 're-poll every minute and print new findings' }),
+    region: Flags.string({ multiple: true, default: ['us-east-1'], description: 'regions to hunt, each in its own 2 requests/s budget' }),
+    'athena-table': Flags.string({ description: 'athena source: DATABASE.TABLE' }),
+    'athena-location': Flags.string({ description: 'athena source: s3://bucket/prefix of the trail' }),
+    'athena-account': Flags.string({ description: 'athena source: account id in the AWSLogs path' }),
+    follow: Flags.boolean({ default: false, description: 're-poll every minute and print new findings (Ctrl-C to stop)' }),
   };
 
   async run(): Promise<HuntResult> {
     const { flags } = await this.parse(Hunt);
-    const cutoffs = { ...(flags.cutoff ? { revokedAt: flags.cutoff, deactivatedAt: flags.cutoff } : {}), ...(flags['job-completed-at'] ? { jobCompletedAt: flags['job-completed-at'] } : {}) };
-    const identities: HuntedIdentity[] = [
-      ...(flags['access-key-id'] ?? []).map((accessKeyId) => ({ kind: 'access-key' as const, accessKeyId })),
-      ...(flags['role-arn'] ?? []).map((roleArn) => ({ kind: 'role' as const, roleArn, ...(flags['session-name'] ? { sessionName: flags['session-name'] } : {}) })),
-      ...(flags['oidc-subject'] ?? []).map((subject) => ({ kind: 'oidc-subject' as const, subject })),
-      ...(flags['user-name'] ?? []).map((userName) => ({ kind: 'user' as const, userName })),
-    ];
-    if (!identities.length) throw new UsageError('name at least one identity: --access-key-id, --role-arn, --oidc-subject or --user-name');
-    const [database, table] = (flags['athena-table'] ?? '').split('.');
-    const request: HuntRequest = {
-      source: flags.source as HuntRequest['source'],
-      path: flags.path,
-      input: { identities, cutoffs, skewSeconds: flags['skew-seconds'], since: flags.since, until: flags.until, regions: flags.region },
-      ...(flags.source === 'athena' && database && table && flags['athena-location'] && flags['athena-account']
-        ? { athena: { database, table, location: flags['athena-location'], accountId: flags['athena-account'], regions: flags.region } }
-        : {}),
-    };
+    const request = requestFromFlags(flags);
     const clients = huntClientsFromConfig({ region: flags.region[0] });
-    let result: HuntResult;
+    let result: HuntResult | undefined;
     if (flags.follow) {
       const seen = new Set<string>();
       const controller = new AbortController();
@@ -63,11 +46,9 @@ export default class Hunt extends Command {
         for (const finding of fresh) seen.add(findingKey(finding));
         if (!this.jsonEnabled() && fresh.length) this.log(formatFindings({ ...result, findings: fresh }));
       }
-      result ??= await hunt(request, clients);
-    } else {
-      result = await hunt(request, clients);
-      if (!this.jsonEnabled()) this.log(formatFindings(result));
     }
+    result ??= await hunt(request, clients);
+    if (!flags.follow && !this.jsonEnabled()) this.log(formatFindings(result));
     if (result.findings.some((finding) => finding.severity === 'critical')) process.exitCode = ExitCode.NeedsHuman;
     return result;
   }

@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../engine/errors.js';
 import type { ProviderConfig } from '../providers/config.js';
 import { runHunt, type HuntSource } from './engine.js';
-import { HuntInput, type HuntFinding, type HuntInputJson, type HuntResult } from './model.js';
+import { HuntInput, type HuntedIdentity, type HuntFinding, type HuntInputJson, type HuntResult } from './model.js';
 import { createApiSource } from './sources/api.js';
 import { createAthenaSource, type AthenaTableSpec } from './sources/athena.js';
 import { createFilesSource } from './sources/files.js';
@@ -115,4 +115,52 @@ export function summarise(result: HuntResult): { critical: number; findings: num
   const byKind: Record<string, number> = {};
   for (const finding of result.findings) byKind[finding.kind] = (byKind[finding.kind] ?? 0) + 1;
   return { critical: result.findings.filter((finding) => finding.severity === 'critical').length, findings: result.findings.length, byKind };
+}
+
+/** The `hunt` command's flags, as oclif parses them. */
+export interface HuntFlags {
+  source: string;
+  path?: string;
+  'access-key-id'?: string[];
+  'role-arn'?: string[];
+  'session-name'?: string;
+  'oidc-subject'?: string[];
+  'user-name'?: string[];
+  cutoff?: string;
+  'job-completed-at'?: string;
+  'skew-seconds': number;
+  since?: string;
+  until?: string;
+  region: string[];
+  'athena-table'?: string;
+  'athena-location'?: string;
+  'athena-account'?: string;
+}
+
+/** Builds a hunt request from the command's flags; bad input is a UsageError (exit 2) before any call. */
+export function requestFromFlags(flags: HuntFlags): HuntRequest {
+  const identities: HuntedIdentity[] = [
+    ...(flags['access-key-id'] ?? []).map((accessKeyId) => ({ kind: 'access-key' as const, accessKeyId })),
+    ...(flags['role-arn'] ?? []).map((roleArn) => ({ kind: 'role' as const, roleArn, ...(flags['session-name'] ? { sessionName: flags['session-name'] } : {}) })),
+    ...(flags['oidc-subject'] ?? []).map((subject) => ({ kind: 'oidc-subject' as const, subject })),
+    ...(flags['user-name'] ?? []).map((userName) => ({ kind: 'user' as const, userName })),
+  ];
+  if (!identities.length) throw new UsageError('name at least one identity: --access-key-id, --role-arn, --oidc-subject or --user-name');
+  const cutoffs = {
+    ...(flags.cutoff ? { revokedAt: flags.cutoff, deactivatedAt: flags.cutoff } : {}),
+    ...(flags['job-completed-at'] ? { jobCompletedAt: flags['job-completed-at'] } : {}),
+  };
+  const input = { identities, cutoffs, skewSeconds: flags['skew-seconds'], since: flags.since, until: flags.until, regions: flags.region };
+  const parsed = HuntInput.safeParse(input);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('\n'));
+  let athena: HuntRequest['athena'];
+  if (flags.source === 'athena') {
+    const [database, table] = (flags['athena-table'] ?? '').split('.');
+    if (!database || !table || !flags['athena-location'] || !flags['athena-account']) {
+      throw new UsageError('--source athena needs --athena-table DATABASE.TABLE, --athena-location s3://... and --athena-account');
+    }
+    athena = { database, table, location: flags['athena-location'], accountId: flags['athena-account'], regions: flags.region };
+  }
+  if (flags.source === 'files' && !flags.path) throw new UsageError('--source files needs --path (a directory, a file or s3://bucket/prefix)');
+  return { source: flags.source as HuntRequest['source'], path: flags.path, input, ...(athena ? { athena } : {}) };
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import Hunt from '../../src/commands/hunt.js';
+import { followHunt } from '../../src/hunt/index.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -42,8 +43,25 @@ describe('cicd-ir hunt', () => {
     expect(process.exitCode ?? 0).toBe(0);
   });
 
-  it('refuses a hunt with no identity as bad input (exit 2)', async () => {
-    // Then the usage error carries exit code 2
+  it('refuses bad input with exit 2 before reading anything', async () => {
+    // Then no identity, a malformed key, a bad time, files without a path are usage errors
     await expect(run(['--source', 'files', '--path', steal])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(run(['--source', 'files', '--path', steal, '--access-key-id', 'not-a-key'])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(run(['--source', 'files', '--path', steal, '--user-name', 'ci', '--cutoff', 'yesterday'])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(run(['--source', 'files', '--user-name', 'ci'])).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('--path') });
+  });
+
+  it('re-polls with --follow semantics until aborted', async () => {
+    // Given a follow loop over a file, polling every 10 ms
+    const controller = new AbortController();
+    const results = [];
+    for await (const result of followHunt({ source: 'files', path: steal, input: { identities: [{ kind: 'user', userName: 'christophe' }] } }, { cloudtrail: () => undefined as never }, { intervalMs: 10, signal: controller.signal })) {
+      results.push(result);
+      // When it is aborted after the second poll
+      if (results.length === 2) controller.abort();
+    }
+    // Then it polled twice, each time up to now (so provisional)
+    expect(results).toHaveLength(2);
+    expect(results.every((result) => result.provisional)).toBe(true);
   });
 });
