@@ -2,6 +2,8 @@ import type { Octokit } from '@octokit/rest';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { ProviderConfig } from '../providers/config.js';
 import type { Finding } from '../actions/define.js';
 
@@ -23,6 +25,10 @@ export interface Clients {
   iam(target?: AwsTarget): IAMClient;
   sts(target?: AwsTarget): STSClient;
   cloudtrail(region: string, target?: AwsTarget): CloudTrailClient;
+  /** S3, for the hunt's files source over `s3://` trails (optional: added by the hunt). */
+  s3?(region?: string, target?: AwsTarget): S3Client;
+  /** Athena, for the hunt's athena source (optional: added by the hunt). */
+  athena?(region: string, target?: AwsTarget): AthenaClient;
 }
 
 /** What an action sees while it plans, applies, verifies or compensates. */

@@ -1,0 +1,166 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { S3Client } from '@aws-sdk/client-s3';
+import { UsageError } from '../engine/errors.js';
+import type { ProviderConfig } from '../providers/config.js';
+import { runHunt, type HuntSource } from './engine.js';
+import { HuntInput, type HuntedIdentity, type HuntFinding, type HuntInputJson, type HuntResult } from './model.js';
+import { createApiSource } from './sources/api.js';
+import { createAthenaSource, type AthenaTableSpec } from './sources/athena.js';
+import { createFilesSource } from './sources/files.js';
+import { listS3Files } from './sources/s3.js';
+
+export { runHunt, PROVISIONAL_MS } from './engine.js';
+export type { HuntSource } from './engine.js';
+export * from './model.js';
+export { createTableSql, huntQuerySql } from './sources/athena.js';
+
+/** The clients a hunt needs; `ActionContext.clients` satisfies it. */
+export interface HuntClients {
+  cloudtrail(region: string): CloudTrailClient;
+  s3?(region?: string): S3Client;
+  athena?(region: string): AthenaClient;
+}
+
+/** How to hunt: which source, where its data is, and what to look for. Plain JSON. */
+export interface HuntRequest {
+  source: 'api' | 'files' | 'athena';
+  /** files: a local directory or file, or `s3://bucket/prefix`. */
+  path?: string;
+  /** athena: where the table is (and whether to create it). */
+  athena?: AthenaTableSpec & { workGroup?: string; outputLocation?: string; createTable?: boolean };
+  input: HuntInputJson;
+  /** api: requests per second per region (default 2, the LookupEvents limit). */
+  ratePerSecond?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Clients built from a provider config or the environment (region, `AWS_ENDPOINT_URL_*`, the
+ * default credential chain), for the `hunt` command until the shared provider factory is wired in.
+ */
+export function huntClientsFromConfig(aws: ProviderConfig['aws'] = {}): HuntClients {
+  const common = (service: 'cloudtrail' | 's3' | 'athena', region?: string) => ({
+    region: region ?? aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(aws.endpoints?.[service] ? { endpoint: aws.endpoints[service] } : {}),
+    ...(aws.credentials ? { credentials: aws.credentials } : {}),
+    ...(aws.maxAttempts ? { maxAttempts: aws.maxAttempts } : {}),
+  });
+  const cache = new Map<string, CloudTrailClient | S3Client | AthenaClient>();
+  const once = <T extends CloudTrailClient | S3Client | AthenaClient>(key: string, make: () => T): T => {
+    if (!cache.has(key)) cache.set(key, make());
+    return cache.get(key) as T;
+  };
+  return {
+    cloudtrail: (region) => once(`cloudtrail:${region}`, () => new CloudTrailClient(common('cloudtrail', region))),
+    s3: (region) => once(`s3:${region ?? ''}`, () => new S3Client({ ...common('s3', region), forcePathStyle: Boolean(aws.endpoints?.s3) })),
+    athena: (region) => once(`athena:${region}`, () => new AthenaClient(common('athena', region))),
+  };
+}
+
+/** Builds the source a request names; bad combinations are usage errors (exit 2) before any call. */
+export function sourceFor(request: HuntRequest, clients: HuntClients): HuntSource {
+  const input = HuntInput.parse(request.input);
+  switch (request.source) {
+    case 'api':
+      return createApiSource({ regions: input.regions, client: (region) => clients.cloudtrail(region), ratePerSecond: request.ratePerSecond, signal: request.signal });
+    case 'files': {
+      if (!request.path) throw new UsageError('--source files needs --path (a directory, a file or s3://bucket/prefix)');
+      if (request.path.startsWith('s3://')) {
+        if (!clients.s3) throw new UsageError('no S3 client available for an s3:// path');
+        const s3 = clients.s3(input.regions[0]);
+        const from = input.since ? new Date(Date.parse(input.since) - input.baselineDays * 86_400_000).toISOString() : undefined;
+        return createFilesSource(undefined, { remote: () => listS3Files(s3, request.path!, { from, to: input.until }) });
+      }
+      return createFilesSource(request.path);
+    }
+    case 'athena': {
+      if (!request.athena) throw new UsageError('--source athena needs the table: database, table, location (s3://...), account id');
+      if (!clients.athena) throw new UsageError('no Athena client available');
+      return createAthenaSource({ client: clients.athena(input.regions[0]!), table: request.athena, workGroup: request.athena.workGroup, outputLocation: request.athena.outputLocation, createTable: request.athena.createTable });
+    }
+  }
+}
+
+/** Runs one hunt. */
+export async function hunt(request: HuntRequest, clients: HuntClients, options: { now?: Date } = {}): Promise<HuntResult> {
+  return runHunt(request.input, sourceFor(request, clients), options);
+}
+
+/** A stable key for a finding, so `--follow` prints only what is new. */
+export function findingKey(finding: HuntFinding): string {
+  return `${finding.kind}|${finding.identity}|${finding.severity}|${finding.evidence.map((event) => event.eventID).join(',')}`;
+}
+
+/**
+ * `--follow`: re-polls every `intervalMs` with the window's end moved to now (delivery is
+ * late, so each poll re-reads the provisional tail), yielding each result until aborted.
+ */
+export async function* followHunt(request: HuntRequest, clients: HuntClients, options: { intervalMs?: number; signal?: AbortSignal } = {}): AsyncIterable<HuntResult> {
+  const source = sourceFor(request, clients);
+  while (!options.signal?.aborted) {
+    yield await runHunt({ ...request.input, until: undefined }, source);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.intervalMs ?? 60_000);
+      options.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** The response for a `--json` or action output: findings plus counts, no secrets (CloudTrail holds none). */
+export function summarise(result: HuntResult): { critical: number; findings: number; byKind: Record<string, number> } {
+  const byKind: Record<string, number> = {};
+  for (const finding of result.findings) byKind[finding.kind] = (byKind[finding.kind] ?? 0) + 1;
+  return { critical: result.findings.filter((finding) => finding.severity === 'critical').length, findings: result.findings.length, byKind };
+}
+
+/** The `hunt` command's flags, as oclif parses them. */
+export interface HuntFlags {
+  source: string;
+  path?: string;
+  'access-key-id'?: string[];
+  'role-arn'?: string[];
+  'session-name'?: string;
+  'oidc-subject'?: string[];
+  'user-name'?: string[];
+  cutoff?: string;
+  'job-completed-at'?: string;
+  'skew-seconds': number;
+  since?: string;
+  until?: string;
+  region: string[];
+  'athena-table'?: string;
+  'athena-location'?: string;
+  'athena-account'?: string;
+}
+
+/** Builds a hunt request from the command's flags; bad input is a UsageError (exit 2) before any call. */
+export function requestFromFlags(flags: HuntFlags): HuntRequest {
+  const identities: HuntedIdentity[] = [
+    ...(flags['access-key-id'] ?? []).map((accessKeyId) => ({ kind: 'access-key' as const, accessKeyId })),
+    ...(flags['role-arn'] ?? []).map((roleArn) => ({ kind: 'role' as const, roleArn, ...(flags['session-name'] ? { sessionName: flags['session-name'] } : {}) })),
+    ...(flags['oidc-subject'] ?? []).map((subject) => ({ kind: 'oidc-subject' as const, subject })),
+    ...(flags['user-name'] ?? []).map((userName) => ({ kind: 'user' as const, userName })),
+  ];
+  if (!identities.length) throw new UsageError('name at least one identity: --access-key-id, --role-arn, --oidc-subject or --user-name');
+  const cutoffs = {
+    ...(flags.cutoff ? { revokedAt: flags.cutoff, deactivatedAt: flags.cutoff } : {}),
+    ...(flags['job-completed-at'] ? { jobCompletedAt: flags['job-completed-at'] } : {}),
+  };
+  const input = { identities, cutoffs, skewSeconds: flags['skew-seconds'], since: flags.since, until: flags.until, regions: flags.region };
+  const parsed = HuntInput.safeParse(input);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('\n'));
+  let athena: HuntRequest['athena'];
+  if (flags.source === 'athena') {
+    const [database, table] = (flags['athena-table'] ?? '').split('.');
+    if (!database || !table || !flags['athena-location'] || !flags['athena-account']) {
+      throw new UsageError('--source athena needs --athena-table DATABASE.TABLE, --athena-location s3://... and --athena-account');
+    }
+    athena = { database, table, location: flags['athena-location'], accountId: flags['athena-account'], regions: flags.region };
+  }
+  if (flags.source === 'files' && !flags.path) throw new UsageError('--source files needs --path (a directory, a file or s3://bucket/prefix)');
+  return { source: flags.source as HuntRequest['source'], path: flags.path, input, ...(athena ? { athena } : {}) };
+}
