@@ -1,0 +1,97 @@
+import { dirname, resolve } from 'node:path';
+import { createAwsLab, type AwsLab } from './aws/index.js';
+import { createCloudTrailService } from './cloudtrail/index.js';
+import { createLabContext } from './context.js';
+import { faultProfiles, faultProfileNames } from './faults.js';
+import { createGitHubService, type GitHubLab } from './github/index.js';
+import { serveService, type ServedService } from './http.js';
+import { loadScenario } from './load-scenario.js';
+import type { Scenario } from './scenario.js';
+import type { FaultProfile, Lab, LabContext, LabRequest } from './types.js';
+import { UsageError } from '../engine/errors.js';
+
+export interface StartLabOptions {
+  /** A fault profile name (src/lab/faults.ts) or a profile. */
+  faults?: string | FaultProfile;
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** First port to listen on (github, iam, sts, cloudtrail take four in a row); default: any free ports. */
+  basePort?: number;
+}
+
+/** A running lab with the pieces tests and drills look into. */
+export interface RunningLab extends Lab {
+  readonly scenario: Scenario;
+  readonly scenarioFile: string;
+  readonly context: LabContext;
+  readonly github: GitHubLab;
+  readonly aws: AwsLab;
+}
+
+function resolveFaults(faults: StartLabOptions['faults']): FaultProfile {
+  if (faults === undefined) return faultProfiles.none!;
+  if (typeof faults !== 'string') return faults;
+  const profile = faultProfiles[faults];
+  if (!profile) throw new UsageError(`unknown fault profile "${faults}"`, [`known profiles: ${faultProfileNames.join(', ')}`]);
+  return profile;
+}
+
+/**
+ * Starts the lab for a scenario file: GitHub REST, IAM, STS and CloudTrail on loopback ports,
+ * with the attacker's history already in the trail. The returned providerConfig is all the
+ * product needs to point its real clients at it.
+ */
+export async function startLab(scenarioFile: string, options: StartLabOptions = {}): Promise<RunningLab> {
+  const file = resolve(scenarioFile);
+  const scenario = await loadScenario(file);
+  const profile = resolveFaults(options.faults);
+  const seed = options.seed ?? scenario.seed;
+  const context = createLabContext({ seed, scenarioDir: dirname(file) });
+  const github = createGitHubService(scenario.github, context, { seed });
+  const aws = createAwsLab(scenario.aws, scenario.attacker, context);
+  const cloudtrail = createCloudTrailService(context);
+
+  const log: LabRequest[] = [];
+  const served: ServedService[] = [];
+  const serve = async (service: Parameters<typeof serveService>[0], offset: number): Promise<string> => {
+    const server = await serveService(service, {
+      ...(options.basePort !== undefined && { port: options.basePort + offset }),
+      faults: profile.rules,
+      random: context.random,
+      startedAt: context.startedAt,
+      log: (entry) => log.push(entry),
+    });
+    served.push(server);
+    return server.url;
+  };
+  const endpoints = {
+    github: await serve(github, 0),
+    iam: await serve(aws.iam, 1),
+    sts: await serve(aws.sts, 2),
+    cloudtrail: await serve(cloudtrail, 3),
+  };
+
+  return {
+    scenario,
+    scenarioFile: file,
+    context,
+    github,
+    aws,
+    endpoints,
+    startedAt: context.startedAt,
+    providerConfig: {
+      // GitHub's write pacing is a courtesy to github.com; the lab's own limits come from fault profiles.
+      github: { apiUrl: endpoints.github, token: github.token, writeIntervalMs: 0 },
+      aws: {
+        region: 'us-east-1',
+        endpoints: { iam: endpoints.iam, sts: endpoints.sts, cloudtrail: endpoints.cloudtrail },
+        credentials: aws.responderCredentials,
+      },
+    },
+    requests: () => [...log],
+    attack: async (phase) => (await aws.playAttacker(phase)).map((outcome) => ({ call: outcome.call, credential: outcome.credential, outcome: outcome.outcome })),
+    close: async () => {
+      await Promise.all(served.map((server) => server.close()));
+    },
+  };
+}
