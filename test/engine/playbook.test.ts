@@ -162,10 +162,10 @@ describe('parsePlaybook: every error class with its line:col', () => {
       '3:18: inputs.since.type: expected one of "string", "string[]", "boolean", "duration", "timestamp", got "date"',
       '5:9: steps[0].id: a step id is lower-case kebab or snake case: disable-workflow',
       '7:19: steps[0].with.repo: Invalid string: must match pattern /^[^/]+\\/[^/]+$/',
-      '7:41: steps[0].with.workflow: expected string, got number 7',
-      '8:24: steps[0].retry.attempts: expected number, got string "many"',
-      '9:14: steps[0].timeout: expected string, got number 10',
-      '10:24: steps[0].continue_on_error: expected boolean, got string "yes"',
+      '7:41: steps[0].with.workflow: expected a string, got number 7',
+      '8:24: steps[0].retry.attempts: expected a number, got string "many"',
+      '9:14: steps[0].timeout: expected a string, got number 10',
+      '10:24: steps[0].continue_on_error: expected a boolean, got string "yes"',
     ]);
   });
 
@@ -306,6 +306,21 @@ describe('parsePlaybook: every error class with its line:col', () => {
       '5:35: default of input \'at\': expected an ISO-8601 timestamp with a zone (2026-03-14T09:30:00Z), got "2026-03-14 10:00"',
       "6:41: input 'must' is required and has a default: drop one of them",
     ]);
+  });
+
+  it('a step without with: is checked as an empty one; an empty with: reads as no parameters', () => {
+    // Given an action with required parameters and a step that gives none
+    expect(issuesOf(yaml(...header, '  - id: a', '    uses: github.disable-workflow'))).toEqual([
+      "3:5: missing required key 'repo' in steps[0].with",
+      "3:5: missing required key 'workflow' in steps[0].with",
+    ]);
+    // And the same with `with:` left empty (YAML null), reported at the with: key
+    const text = yaml(...header, '  - id: a', '    uses: github.cancel-runs', '    with:');
+    expect(issuesOf(text)).toEqual(["5:5: missing required key 'repo' in steps[0].with", "5:5: missing required key 'workflow' in steps[0].with"]);
+  });
+
+  it('one YAML document per file', () => {
+    expect(issuesOf('name: x\nsteps: []\n---\nname: y\n')).toEqual(["3:1: YAML syntax: a playbook file holds one YAML document: remove the second '---'"]);
   });
 
   it('the whole document must be a mapping with at least one step', () => {
