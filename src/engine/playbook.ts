@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import type { ActionDefinition } from '../actions/define.js';
 import { actions as registeredActions } from '../actions/index.js';
@@ -84,7 +84,25 @@ class PlaybookValidator {
       this.issues.push({ file: this.file, line: position.line, col: position.col, message: `YAML syntax: ${message}${more}` });
       this.fail();
     }
-    const data: unknown = this.doc.toJS({ maxAliasCount: 100 });
+    let data: unknown;
+    try {
+      data = this.doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // An alias to an anchor not (yet) defined, or an alias bomb: yaml throws here, not in errors.
+      let offset = 0;
+      visit(this.doc, {
+        Alias: (_key, alias) => {
+          if (alias.resolve(this.doc) === undefined) {
+            offset = alias.range?.[0] ?? 0;
+            return visit.BREAK;
+          }
+          return undefined;
+        },
+      });
+      const { line, col } = this.lineCounter.linePos(offset);
+      this.issues.push({ file: this.file, line, col, message: `YAML: ${firstLine((error as Error).message)}` });
+      this.fail();
+    }
     if (!isRecord(data)) {
       this.issue([], data === null || data === undefined ? 'the playbook is empty' : 'a playbook is a YAML mapping (name, description, inputs, steps)');
       this.fail();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { UsageError, ValidationError } from '../../src/engine/errors.js';
 import { evaluate } from '../../src/engine/expressions.js';
 import { coerceInput, didYouMean, loadPlaybook, parsePlaybook, resolveInputs } from '../../src/engine/playbook.js';
@@ -319,6 +320,14 @@ describe('parsePlaybook: every error class with its line:col', () => {
     expect(issuesOf(text)).toEqual(["5:5: missing required key 'repo' in steps[0].with", "5:5: missing required key 'workflow' in steps[0].with"]);
   });
 
+  it('an alias to an undefined anchor, and an alias bomb, at the alias', () => {
+    expect(issuesOf('name: x\nsteps:\n  - *step\n')).toEqual([
+      '3:5: YAML: Unresolved alias (the anchor must be set before the alias): step',
+    ]);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'];
+    expect(issuesOf(yaml(...bomb))[0]).toMatch(/^1:1: YAML: Excessive alias count/);
+  });
+
   it('one YAML document per file', () => {
     expect(issuesOf('name: x\nsteps: []\n---\nname: y\n')).toEqual(["3:1: YAML syntax: a playbook file holds one YAML document: remove the second '---'"]);
   });
@@ -461,5 +470,53 @@ describe('didYouMean', () => {
     expect(didYouMean('z', ['a', 'b'])).toBe('');
     expect(didYouMean('rotate', ['disable', 'cancel'])).toBe('');
     expect(didYouMean('same', ['same'])).toBe('');
+  });
+});
+
+describe('parsePlaybook on arbitrary input', () => {
+  /** Every failure is a ValidationError whose issues point inside the text. */
+  function checkRobust(text: string): void {
+    try {
+      parsePlaybook(text, 'fuzz.yaml', { registry: fakeActions });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const lines = text.split('\n');
+      expect(error.issues.length).toBeGreaterThan(0);
+      for (const issue of error.issues) {
+        expect(issue.line).toBeGreaterThanOrEqual(1);
+        expect(issue.line).toBeLessThanOrEqual(lines.length);
+        expect(issue.col).toBeGreaterThanOrEqual(1);
+        expect(issue.col).toBeLessThanOrEqual((lines[issue.line - 1]?.length ?? 0) + 1);
+      }
+    }
+  }
+
+  it('raw text: fails only with located ValidationErrors', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'name:steps-id uses{}[],"\'\n  #&*!|>${}.'.split('')), maxLength: 120 }), checkRobust),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('playbook-shaped documents: fails only with located ValidationErrors', () => {
+    const key = fc.constantFrom('id', 'uses', 'with', 'needs', 'if', 'for_each', 'retry', 'timeout', 'continue_on_error', 'name', 'bogus');
+    const value = fc.oneof(
+      fc.constantFrom('a', 'b', 'github.disable-workflow', 'github.cancel-runs', '${{ steps.a.outputs.state }}', '${{ inputs.x }}', '${{ item }}', '${{ bad( }}', '15m', 'a/b'),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom('repo', 'workflow', 'attempts', 'backoff', 'force'), fc.constantFrom('a/b', 'w', 2, '1s', true, '${{ steps.b.outputs.cancelled }}')),
+    );
+    const step = fc.dictionary(key, value, { maxKeys: 6 });
+    const doc = fc.record(
+      {
+        name: fc.constantFrom('x', 3),
+        inputs: fc.dictionary(fc.constantFrom('x', 'y', 'Bad'), fc.record({ type: fc.constantFrom('string', 'duration', 'nope'), default: fc.constantFrom('1h', 'x', true) }, { requiredKeys: ['type'] })),
+        steps: fc.array(step, { maxLength: 4 }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(fc.property(doc, (value) => checkRobust(stringify(value))), { numRuns: 300 });
   });
 });
