@@ -428,7 +428,11 @@ class PlaybookValidator {
           }
           break;
         case 'steps': {
-          if (first === undefined) break;
+          // The step must be named literally: the dependency it creates is fixed before the run.
+          if (first === undefined) {
+            this.issue(path, 'a step must be named literally (steps.<id>.outputs.<name> or steps.<id>.status), not computed or left out');
+            break;
+          }
           if (!context.actionOf.has(first)) {
             this.issue(path, `${shown(reference)} names unknown step '${first}' (steps: ${context.ids.join(', ') || 'none'})${didYouMean(first, context.ids)}`);
             break;

@@ -253,6 +253,19 @@ describe('parsePlaybook: every error class with its line:col', () => {
     ]);
   });
 
+  it('a step named by a computed index cannot be ordered, so it is refused', () => {
+    const text = yaml(
+      'name: x',
+      'inputs:',
+      '  which: { type: string }',
+      ...header.slice(1),
+      '  - id: a',
+      '    uses: github.disable-workflow',
+      '    with: { repo: a/b, workflow: "${{ steps[inputs.which].outputs.state }}" }',
+    );
+    expect(issuesOf(text)).toEqual(['7:34: a step must be named literally (steps.<id>.outputs.<name> or steps.<id>.status), not computed or left out']);
+  });
+
   it('bad expression syntax, at the string holding it', () => {
     const text = yaml(
       ...header,
