@@ -3,9 +3,10 @@ import { BaseCommand } from '../ui/base-command.js';
 
 export default class Schema extends BaseCommand {
   static override summary = 'Print the JSON Schema of the playbook format.';
-  static override description = `Generated from the schema the validator uses, with each registered action's "with:"
-parameters. Point an editor at it for completion: a playbook's first line
-"# yaml-language-server: $schema=<path>/playbook.schema.json" does it in VS Code (YAML extension).`;
+  static override description =
+    "Generated from the schema the validator uses, with each registered action's with: parameters. " +
+    'Editors complete and check playbooks against it: a first line ' +
+    '"# yaml-language-server: $schema=<path>/playbook.schema.json" does it in VS Code with the YAML extension.';
 
   static override examples = ['<%= config.bin %> <%= command.id %> > docs/playbook.schema.json'];
 

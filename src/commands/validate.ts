@@ -10,9 +10,10 @@ export interface ValidateResult {
 
 export default class Validate extends BaseCommand {
   static override summary = 'Check playbooks without running them.';
-  static override description = `Reads each playbook and reports every problem as file:line:col: message: YAML syntax,
-unknown keys, wrong types, unknown actions, dangling needs, cycles, expressions naming unknown
-inputs, steps or outputs. Makes no API call. Exit code 2 when any file has a problem.`;
+  static override description =
+    'Reads each playbook and reports every problem as file:line:col: message (YAML syntax, unknown keys, wrong types, ' +
+    'unknown actions, dangling needs, cycles, expressions naming unknown inputs, steps or outputs). ' +
+    'Makes no API call. Exit code 2 when any file has a problem.';
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import type { ActionDefinition } from '../actions/define.js';
 import { actions as registeredActions } from '../actions/index.js';
@@ -80,15 +80,36 @@ class PlaybookValidator {
       const error = this.doc.errors[0]!;
       const position = error.linePos?.[0] ?? this.lineCounter.linePos(error.pos[0]);
       const more = this.doc.errors.length > 1 ? ` (fix it and validate again: the rest of the file could not be read)` : '';
-      this.issues.push({ file: this.file, line: position.line, col: position.col, message: `YAML syntax: ${firstLine(error.message)}${more}` });
+      const message = error.code === 'MULTIPLE_DOCS' ? "a playbook file holds one YAML document: remove the second '---'" : firstLine(error.message);
+      this.issues.push({ file: this.file, line: position.line, col: position.col, message: `YAML syntax: ${message}${more}` });
       this.fail();
     }
-    const data: unknown = this.doc.toJS({ maxAliasCount: 100 });
+    let data: unknown;
+    try {
+      data = this.doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // An alias to an anchor not (yet) defined, or an alias bomb: yaml throws here, not in errors.
+      let offset = 0;
+      visit(this.doc, {
+        Alias: (_key, alias) => {
+          if (alias.resolve(this.doc) === undefined) {
+            offset = alias.range?.[0] ?? 0;
+            return visit.BREAK;
+          }
+          return undefined;
+        },
+      });
+      const { line, col } = this.lineCounter.linePos(offset);
+      this.issues.push({ file: this.file, line, col, message: `YAML: ${firstLine((error as Error).message)}` });
+      this.fail();
+    }
     if (!isRecord(data)) {
       this.issue([], data === null || data === undefined ? 'the playbook is empty' : 'a playbook is a YAML mapping (name, description, inputs, steps)');
       this.fail();
     }
 
+    // `with:` with nothing after it reads as null in YAML; it means "no parameters".
+    if (Array.isArray(data.steps)) for (const step of data.steps) if (isRecord(step) && step.with === null) step.with = {};
     this.checkStructure(data);
     const inputs = this.checkInputs(data.inputs);
     const steps = this.checkSteps(data.steps, inputs);
@@ -154,8 +175,9 @@ class PlaybookValidator {
         if (!pair) return { node: last, exact: false };
         const isLast = i === path.length - 1;
         if (isLast && key) return { node: pair.key as YamlNode, exact: true };
-        // `with:` with nothing after it has no value node: the key stands for it.
-        node = pair.value ?? pair.key;
+        // `with:` with nothing after it has no value node, or an empty one: the key stands for it.
+        const value = pair.value as YamlNode | null;
+        node = value && !(isScalar(value) && value.range && value.range[0] === value.range[1]) ? value : pair.key;
       } else if (isSeq(node) && typeof segment === 'number') {
         node = node.items[segment];
         if (node === undefined) return { node: last, exact: false };
@@ -222,7 +244,7 @@ class PlaybookValidator {
     }
     const actual = valueAt(root, relative);
     let message = issue.message;
-    if (issue.code === 'invalid_type') message = `expected ${issue.expected}, got ${kindOf(actual)}`;
+    if (issue.code === 'invalid_type') message = `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${kindOf(actual)}`;
     else if (issue.code === 'invalid_value') message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(actual)}`;
     this.issue(path, `${describePath(path)}: ${message}`);
   }
@@ -277,7 +299,9 @@ class PlaybookValidator {
       if (!isRecord(step)) return;
       const info = infos[index]!;
       info.action = this.checkUses(step, index);
-      if (info.action && isRecord(step.with)) this.checkWith(step.with, info.action, index);
+      // No `with:` at all is an empty one: an action with required parameters must still say so.
+      const withBlock = step.with === undefined ? {} : step.with;
+      if (info.action && isRecord(withBlock)) this.checkWith(withBlock, info.action, index);
       this.checkNeeds(step.needs, index, info, firstIndex, ids);
     });
 
@@ -404,7 +428,11 @@ class PlaybookValidator {
           }
           break;
         case 'steps': {
-          if (first === undefined) break;
+          // The step must be named literally: the dependency it creates is fixed before the run.
+          if (first === undefined) {
+            this.issue(path, 'a step must be named literally (steps.<id>.outputs.<name> or steps.<id>.status), not computed or left out');
+            break;
+          }
           if (!context.actionOf.has(first)) {
             this.issue(path, `${shown(reference)} names unknown step '${first}' (steps: ${context.ids.join(', ') || 'none'})${didYouMean(first, context.ids)}`);
             break;
@@ -540,6 +568,17 @@ function valueAt(root: unknown, path: Path): unknown {
   }
   return value;
 }
+
+/** zod's type names in the words of YAML. */
+const EXPECTED: Record<string, string> = {
+  record: 'a mapping',
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean',
+};
 
 function describePath(path: Path): string {
   if (path.length === 0) return 'the playbook';

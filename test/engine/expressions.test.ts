@@ -238,6 +238,33 @@ describe('syntax errors', () => {
     );
   });
 
+  it('evaluates any well-formed expression to a value or an ExpressionError, never a crash', () => {
+    // Property: expressions built from the grammar over a scope with lists, objects, null and a
+    // planned step either evaluate or fail as ExpressionError (fromJSON of text, format index...)
+    const { expr } = fc.letrec((tie) => ({
+      expr: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom('inputs.dry', 'inputs.repos', 'inputs.repos[1]', "inputs['count']", 'steps.disable.outputs.runs', 'steps.rotate.outputs.x', 'item', 'run.id', 'null', 'true', '1', "'x'", 'steps.disable.outputs[inputs.k]'),
+        fc.tuple(tie('expr'), fc.constantFrom('==', '!=', '<', '<=', '>', '>=', '&&', '||'), tie('expr')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+        tie('expr').map((a) => `!${a}`),
+        fc
+          .tuple(fc.constantFrom('contains', 'startsWith', 'endsWith', 'join', 'format', 'toJSON', 'fromJSON', 'length'), fc.array(tie('expr'), { minLength: 1, maxLength: 2 }))
+          .map(([name, args]) => `${name}(${args.join(', ')})`),
+        tie('expr').map((a) => `(${a}).id`),
+      ),
+    }));
+    fc.assert(
+      fc.property(expr, fc.boolean(), (source, embedded) => {
+        try {
+          evaluate(embedded ? `a \${{ ${source} }} b` : `\${{ ${source} }}`, scope({ item: { id: 1 } }));
+        } catch (error) {
+          if (!(error instanceof ExpressionError)) throw error;
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('round-trips any JSON value through toJSON and fromJSON', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (json) => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { UsageError, ValidationError } from '../../src/engine/errors.js';
 import { evaluate } from '../../src/engine/expressions.js';
 import { coerceInput, didYouMean, loadPlaybook, parsePlaybook, resolveInputs } from '../../src/engine/playbook.js';
@@ -162,10 +163,10 @@ describe('parsePlaybook: every error class with its line:col', () => {
       '3:18: inputs.since.type: expected one of "string", "string[]", "boolean", "duration", "timestamp", got "date"',
       '5:9: steps[0].id: a step id is lower-case kebab or snake case: disable-workflow',
       '7:19: steps[0].with.repo: Invalid string: must match pattern /^[^/]+\\/[^/]+$/',
-      '7:41: steps[0].with.workflow: expected string, got number 7',
-      '8:24: steps[0].retry.attempts: expected number, got string "many"',
-      '9:14: steps[0].timeout: expected string, got number 10',
-      '10:24: steps[0].continue_on_error: expected boolean, got string "yes"',
+      '7:41: steps[0].with.workflow: expected a string, got number 7',
+      '8:24: steps[0].retry.attempts: expected a number, got string "many"',
+      '9:14: steps[0].timeout: expected a string, got number 10',
+      '10:24: steps[0].continue_on_error: expected a boolean, got string "yes"',
     ]);
   });
 
@@ -252,6 +253,19 @@ describe('parsePlaybook: every error class with its line:col', () => {
     ]);
   });
 
+  it('a step named by a computed index cannot be ordered, so it is refused', () => {
+    const text = yaml(
+      'name: x',
+      'inputs:',
+      '  which: { type: string }',
+      ...header.slice(1),
+      '  - id: a',
+      '    uses: github.disable-workflow',
+      '    with: { repo: a/b, workflow: "${{ steps[inputs.which].outputs.state }}" }',
+    );
+    expect(issuesOf(text)).toEqual(['7:34: a step must be named literally (steps.<id>.outputs.<name> or steps.<id>.status), not computed or left out']);
+  });
+
   it('bad expression syntax, at the string holding it', () => {
     const text = yaml(
       ...header,
@@ -306,6 +320,29 @@ describe('parsePlaybook: every error class with its line:col', () => {
       '5:35: default of input \'at\': expected an ISO-8601 timestamp with a zone (2026-03-14T09:30:00Z), got "2026-03-14 10:00"',
       "6:41: input 'must' is required and has a default: drop one of them",
     ]);
+  });
+
+  it('a step without with: is checked as an empty one; an empty with: reads as no parameters', () => {
+    // Given an action with required parameters and a step that gives none
+    expect(issuesOf(yaml(...header, '  - id: a', '    uses: github.disable-workflow'))).toEqual([
+      "3:5: missing required key 'repo' in steps[0].with",
+      "3:5: missing required key 'workflow' in steps[0].with",
+    ]);
+    // And the same with `with:` left empty (YAML null), reported at the with: key
+    const text = yaml(...header, '  - id: a', '    uses: github.cancel-runs', '    with:');
+    expect(issuesOf(text)).toEqual(["5:5: missing required key 'repo' in steps[0].with", "5:5: missing required key 'workflow' in steps[0].with"]);
+  });
+
+  it('an alias to an undefined anchor, and an alias bomb, at the alias', () => {
+    expect(issuesOf('name: x\nsteps:\n  - *step\n')).toEqual([
+      '3:5: YAML: Unresolved alias (the anchor must be set before the alias): step',
+    ]);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'];
+    expect(issuesOf(yaml(...bomb))[0]).toMatch(/^1:1: YAML: Excessive alias count/);
+  });
+
+  it('one YAML document per file', () => {
+    expect(issuesOf('name: x\nsteps: []\n---\nname: y\n')).toEqual(["3:1: YAML syntax: a playbook file holds one YAML document: remove the second '---'"]);
   });
 
   it('the whole document must be a mapping with at least one step', () => {
@@ -446,5 +483,53 @@ describe('didYouMean', () => {
     expect(didYouMean('z', ['a', 'b'])).toBe('');
     expect(didYouMean('rotate', ['disable', 'cancel'])).toBe('');
     expect(didYouMean('same', ['same'])).toBe('');
+  });
+});
+
+describe('parsePlaybook on arbitrary input', () => {
+  /** Every failure is a ValidationError whose issues point inside the text. */
+  function checkRobust(text: string): void {
+    try {
+      parsePlaybook(text, 'fuzz.yaml', { registry: fakeActions });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const lines = text.split('\n');
+      expect(error.issues.length).toBeGreaterThan(0);
+      for (const issue of error.issues) {
+        expect(issue.line).toBeGreaterThanOrEqual(1);
+        expect(issue.line).toBeLessThanOrEqual(lines.length);
+        expect(issue.col).toBeGreaterThanOrEqual(1);
+        expect(issue.col).toBeLessThanOrEqual((lines[issue.line - 1]?.length ?? 0) + 1);
+      }
+    }
+  }
+
+  it('raw text: fails only with located ValidationErrors', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'name:steps-id uses{}[],"\'\n  #&*!|>${}.'.split('')), maxLength: 120 }), checkRobust),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('playbook-shaped documents: fails only with located ValidationErrors', () => {
+    const key = fc.constantFrom('id', 'uses', 'with', 'needs', 'if', 'for_each', 'retry', 'timeout', 'continue_on_error', 'name', 'bogus');
+    const value = fc.oneof(
+      fc.constantFrom('a', 'b', 'github.disable-workflow', 'github.cancel-runs', '${{ steps.a.outputs.state }}', '${{ inputs.x }}', '${{ item }}', '${{ bad( }}', '15m', 'a/b'),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom('repo', 'workflow', 'attempts', 'backoff', 'force'), fc.constantFrom('a/b', 'w', 2, '1s', true, '${{ steps.b.outputs.cancelled }}')),
+    );
+    const step = fc.dictionary(key, value, { maxKeys: 6 });
+    const doc = fc.record(
+      {
+        name: fc.constantFrom('x', 3),
+        inputs: fc.dictionary(fc.constantFrom('x', 'y', 'Bad'), fc.record({ type: fc.constantFrom('string', 'duration', 'nope'), default: fc.constantFrom('1h', 'x', true) }, { requiredKeys: ['type'] })),
+        steps: fc.array(step, { maxLength: 4 }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(fc.property(doc, (value) => checkRobust(stringify(value))), { numRuns: 300 });
   });
 });

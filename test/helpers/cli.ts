@@ -42,17 +42,20 @@ export async function runCommand<T>(command: { run(argv: string[], root: string)
 
 /**
  * The CLI's entry point run from the TypeScript sources: oclif's `execute`, as bin/run.js calls
- * it, with the commands folder pointed at src/commands. bin/dev.js cannot be used for this:
- * oclif 4.14 fails to register this tsx version and then loads dist/ (stale, or missing when
- * nothing was built), and it prefers a leftover oclif.manifest.json. Running from src needs no
- * build and cannot race another test's `rm -rf dist`.
+ * it, with the root plugin reading src/commands and ignoring any oclif.manifest.json. bin/dev.js
+ * cannot be used for this: oclif 4.14 fails to register this tsx version and falls back to
+ * dist/, and it prefers a leftover manifest (which lists dist/ files), so it runs whatever was
+ * built last. Running from src needs no build and cannot race another test's `rm -rf dist`.
  */
 const SOURCE_ENTRY = `
 import { readFileSync } from 'node:fs';
-import { execute } from '@oclif/core';
+import { execute, Plugin } from '@oclif/core';
+const root = process.cwd();
 const pjson = JSON.parse(readFileSync('package.json', 'utf8'));
 pjson.oclif.commands = './src/commands';
-await execute({ args: process.argv.slice(1), loadOptions: { root: process.cwd(), pjson } });
+const plugin = new Plugin({ root, isRoot: true, pjson, ignoreManifest: true });
+await plugin.load();
+await execute({ args: process.argv.slice(1), loadOptions: { root, pjson, plugins: new Map([[plugin.name, plugin]]) } });
 `;
 
 /** Runs the CLI as a real process, to prove the process exit code (in-process runs cannot). */

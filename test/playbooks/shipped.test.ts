@@ -1,25 +1,31 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { actions } from '../../src/actions/index.js';
 import { ValidationError } from '../../src/engine/errors.js';
 import { parsePlaybook } from '../../src/engine/playbook.js';
 
-const examplesDir = fileURLToPath(new URL('../../playbooks/examples/', import.meta.url));
-const examples = readdirSync(examplesDir).filter((name) => name.endsWith('.yaml'));
+/** Every playbook shipped under playbooks/ (the main ones and the examples), as `playbooks/...` paths. */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const shipped = (readdirSync(join(root, 'playbooks'), { recursive: true }) as string[])
+  .filter((path) => /\.ya?ml$/.test(path))
+  .map((path) => join('playbooks', path))
+  .sort();
 
-describe('playbooks/examples', () => {
-  it('exist', () => expect(examples.length).toBeGreaterThan(0));
+describe('shipped playbooks', () => {
+  it('include the examples', () => expect(shipped.filter((path) => path.startsWith(join('playbooks', 'examples'))).length).toBeGreaterThan(0));
 
-  for (const name of examples) {
-    const file = join(examplesDir, name);
+  for (const name of shipped) {
+    const file = join(root, name);
     const text = readFileSync(file, 'utf8');
 
     it(`${name} points editors at the committed JSON Schema on its first line`, () => {
       const match = /^# yaml-language-server: \$schema=(\S+)\n/.exec(text);
       expect(match, 'first line must be the yaml-language-server $schema comment').not.toBeNull();
-      expect(existsSync(resolve(dirname(file), match![1]!))).toBe(true);
+      const schema = resolve(dirname(file), match![1]!);
+      expect(relative(root, schema)).toBe(join('docs', 'playbook.schema.json'));
+      expect(existsSync(schema)).toBe(true);
     });
 
     it(`${name} validates against the real registry`, () => {
