@@ -13,6 +13,11 @@ export interface ProviderConfig {
     /** A token given explicitly (the lab's); otherwise GH_TOKEN, GITHUB_TOKEN, `gh auth token`, or an App. */
     token?: string;
     app?: { appId: string; privateKey: string; installationId: string };
+    /**
+     * Minimum milliseconds between mutating requests. Unset: plugin-throttling's default of
+     * 1,000 (GitHub asks for at least a second between writes). The lab sets a shorter pace.
+     */
+    writeIntervalMs?: number;
   };
   aws: {
     profile?: string;
