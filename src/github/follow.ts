@@ -4,6 +4,7 @@ import {
   oidcSubjects,
   substituteInputs,
   type EnvironmentRef,
+  type Permissions,
   type ReusableCall,
   type WorkflowAnalysis,
 } from './reach.js';
@@ -35,6 +36,10 @@ export interface ReachedJob {
   /** OIDC subjects in the root repository's name (`*` for run-time values). */
   oidcSubjects: string[];
   readsGithubToken: boolean;
+  /** A calling job (`uses:` a reusable workflow): it runs no steps, it only reads what it passes on. */
+  caller?: true;
+  /** The job's GITHUB_TOKEN permissions as written (a callee's are further capped by its caller). */
+  permissions: Permissions;
 }
 
 export interface ReachGraph {
@@ -110,12 +115,13 @@ export async function followWorkflow(root: WorkflowAnalysis, options: FollowOpti
           idToken,
           oidcSubjects: idToken ? subjectsFor(environment) : [],
           readsGithubToken: job.readsGithubToken,
+          permissions: job.permissions,
         });
         continue;
       }
       // A calling job runs no steps; what it passes is read in its own context.
       if (names.size > 0 || all) {
-        graph.jobs.push({ key, definedIn: `${analysis.repo}/${analysis.path}`, secrets: [...names].sort(), allSecrets: all, idToken: false, oidcSubjects: [], readsGithubToken: job.readsGithubToken });
+        graph.jobs.push({ key, definedIn: `${analysis.repo}/${analysis.path}`, secrets: [...names].sort(), allSecrets: all, idToken: false, oidcSubjects: [], readsGithubToken: job.readsGithubToken, permissions: job.permissions, caller: true });
       }
       // `with: { env: ${{ inputs.env }} }` in a called workflow: pass on what this level knows.
       const callInputs = Object.fromEntries(Object.entries(job.call.inputs).map(([k, v]) => [k, substituteInputs(v, inputs)]));
@@ -138,6 +144,7 @@ export async function followWorkflow(root: WorkflowAnalysis, options: FollowOpti
           idToken,
           oidcSubjects: idToken ? [...new Set([...subjectsFor(undefined), ...subjectsFor({ job: '?', raw: '', dynamic: true })])].sort() : [],
           readsGithubToken: true,
+          permissions: job.permissions,
         });
       });
     }
