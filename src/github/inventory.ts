@@ -26,6 +26,9 @@ export function rotationFor(name: string): { rotation: string; detail?: string }
   if (/(^|_)(AWS_)?(ACCESS_KEY_ID|SECRET_ACCESS_KEY|ACCESS_KEY|SECRET_KEY)$/i.test(name) || /^AWS_.*(KEY|SECRET)/i.test(name) || /AKIA/.test(name)) {
     return { rotation: 'aws.rotate-access-key', detail: 'looks like part of an AWS access key pair: create a new key, update this secret, deactivate the old key' };
   }
+  if (/(^|_)(GH|GITHUB)(_[A-Z0-9]+)*_(PAT|TOKEN)$|(^|_)PAT$|^GH_TOKEN$/i.test(name)) {
+    return { rotation: 'github.revoke-tokens', detail: 'likely a GitHub personal access token: revoke it, then store a new one with github.rotate-secret' };
+  }
   if (/ROLE(_ARN|_TO_ASSUME)?$|_ROLE_|ROLE_ARN/i.test(name)) {
     return { rotation: 'manual', detail: 'holds an identifier (a role ARN), not a credential: contain the role through its OIDC subject' };
   }
