@@ -122,9 +122,12 @@ export async function resolveGitHubAuth(config: ProviderConfig, environment: Aut
   ]);
 }
 
-/** Methods that do not change anything on GitHub: everything else is refused in a dry run. */
-function isReadOnly(method: string): boolean {
-  return method === 'GET' || method === 'HEAD';
+/** auth-app's request for an installation token: a POST that changes nothing a playbook acts on. */
+const APP_TOKEN_ROUTE = '/app/installations/{installation_id}/access_tokens';
+
+/** Requests that do not change anything on GitHub: everything else is refused in a dry run. */
+function isReadOnly(method: string, route?: string): boolean {
+  return method === 'GET' || method === 'HEAD' || (method === 'POST' && route === APP_TOKEN_ROUTE);
 }
 
 /** `/repos/{owner}/{repo}/actions/runs/{run_id}/cancel` from the request options (the route template when Octokit knows it). */
@@ -137,21 +140,56 @@ function routeOf(url: string, baseUrl: string): string {
 
 type RequestOptions = { method: string; url: string; baseUrl?: string; request?: Record<string, unknown> };
 
+type RouteTable = Array<{ method: string; template: string; regex: RegExp }>;
+
+/**
+ * Every `METHOD /template` @octokit/rest knows, as regexes over literal paths. paginate() follows
+ * `Link` URLs, so its later pages arrive as literal paths; the journal should still name the route.
+ */
+function routeTable(octokit: { rest?: Record<string, Record<string, unknown>> }): RouteTable {
+  const table: RouteTable = [];
+  for (const namespace of Object.values(octokit.rest ?? {})) {
+    for (const method of Object.values(namespace)) {
+      const defaults = (method as { endpoint?: { DEFAULTS?: { method: string; url: string } } }).endpoint?.DEFAULTS;
+      if (!defaults?.url.includes('{')) continue;
+      const pattern = defaults.url
+        .split(/(\{[^}]+\})/)
+        .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      table.push({ method: defaults.method, template: defaults.url, regex: new RegExp(`^${pattern}$`) });
+    }
+  }
+  // More literal segments first, so `/actions/secrets/public-key` beats `/actions/secrets/{secret_name}`.
+  const literalLength = (template: string) => template.replace(/\{[^}]+\}/g, '').length;
+  return table.sort((a, b) => literalLength(b.template) - literalLength(a.template));
+}
+
+function templateOf(table: RouteTable, method: string, path: string): string {
+  if (path.includes('{')) return path;
+  return table.find((entry) => entry.method === method && entry.regex.test(path))?.template ?? path;
+}
+
 /**
  * An Octokit plugin that reports every HTTP attempt to `config.onApiCall`. It is applied before
  * the throttling and retry plugins, so it sits inside them and sees each retry as its own call,
  * which is what the journal should show.
  */
 function apiCallRecorder(config: ProviderConfig, baseUrl: string) {
-  return (octokit: { hook: { wrap: (name: 'request', fn: (request: (o: unknown) => Promise<unknown>, options: RequestOptions) => Promise<unknown>) => void } }) => {
+  return (octokit: {
+    rest?: Record<string, Record<string, unknown>>;
+    hook: { wrap: (name: 'request', fn: (request: (o: unknown) => Promise<unknown>, options: RequestOptions) => Promise<unknown>) => void };
+  }) => {
     if (!config.onApiCall) return {};
     const onApiCall = config.onApiCall;
+    let table: RouteTable | undefined;
     octokit.hook.wrap('request', async (request, options) => {
       const started = performance.now();
+      table ??= routeTable(octokit);
+      const route = templateOf(table, options.method, routeOf(options.url, options.baseUrl ?? baseUrl));
       const base: Pick<ApiCallRecord, 'service' | 'operation' | 'mutating' | 'target'> = {
         service: 'github',
-        operation: `${options.method} ${routeOf(options.url, options.baseUrl ?? baseUrl)}`,
-        mutating: !isReadOnly(options.method),
+        operation: `${options.method} ${route}`,
+        mutating: !isReadOnly(options.method, route),
         target: new URL(options.baseUrl ?? baseUrl).host,
       };
       try {
@@ -180,8 +218,8 @@ const RATE_LIMIT_RETRIES = 3;
 /** A primary rate limit that resets later than this is reported, not waited out: a responder must know. */
 const MAX_PRIMARY_WAIT_SECONDS = 120;
 
-function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined): Octokit {
-  const baseUrl = githubApiUrl(config);
+function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined, env: NodeJS.ProcessEnv): Octokit {
+  const baseUrl = githubApiUrl(config, env);
   const Client = Octokit.plugin(apiCallRecorder(config, baseUrl) as never, throttling, retry);
   const writeGroup =
     config.github.writeIntervalMs !== undefined
@@ -194,7 +232,6 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
     ...(auth?.kind === 'app'
       ? { authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } }
       : {}),
-    headers: { accept: 'application/vnd.github+json', 'x-github-api-version': GITHUB_API_VERSION },
     throttle: {
       ...(writeGroup ? { write: writeGroup } : {}),
       // GitHub's secondary limit answers carry retry-after: honour it a few times, then surface the error.
@@ -203,13 +240,19 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
         retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_PRIMARY_WAIT_SECONDS,
     },
     retry: { retries: 3 },
+    // Failed requests are thrown to the caller, which decides (a 404 is often "already done"):
+    // request-log's error line on stderr would only be noise. Deprecation warnings still show.
+    log: { debug: () => {}, info: () => {}, warn: console.warn.bind(console), error: () => {} },
   }) as unknown as Octokit;
 
   octokit.hook.before('request', (options) => {
     const method = options.method.toUpperCase();
-    if (config.dryRun && !isReadOnly(method)) {
-      throw new DryRunViolation(`${method} ${routeOf(options.url, options.baseUrl ?? baseUrl)}`);
-    }
+    const route = routeOf(options.url, options.baseUrl ?? baseUrl);
+    if (config.dryRun && !isReadOnly(method, route)) throw new DryRunViolation(`${method} ${route}`);
+    // Octokit's constructor takes no default headers: pin the version and GitHub's current media
+    // type here, leaving an accept the caller chose (raw, diff...) alone.
+    options.headers['x-github-api-version'] ??= GITHUB_API_VERSION;
+    if (!options.headers.accept || options.headers.accept === 'application/vnd.github.v3+json') options.headers.accept = 'application/vnd.github+json';
     // plugin-retry retries 5xx and other errors; a POST (cancel, force-cancel, credentials/revoke)
     // or PATCH may already have taken effect, so it is never repeated automatically. Rate-limit
     // answers are still retried by plugin-throttling: GitHub did not process those requests.
@@ -234,12 +277,12 @@ export function createGitHubClients(config: ProviderConfig, environment: AuthEnv
       authenticated ??= resolveGitHubAuth(config, environment).then((auth) => {
         if (auth.kind === 'token') registerSecretValue(auth.token);
         else registerSecretValue(auth.privateKey);
-        return buildOctokit(config, auth);
+        return buildOctokit(config, auth, environment.env);
       });
       return authenticated;
     },
     githubUnauthenticated() {
-      unauthenticated ??= buildOctokit(config, undefined);
+      unauthenticated ??= buildOctokit(config, undefined, environment.env);
       return unauthenticated;
     },
   };

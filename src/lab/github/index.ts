@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
 import type { z } from 'zod';
 import { Secret, fingerprint } from '../../engine/secret.js';
@@ -19,6 +19,7 @@ import {
   type SecretState,
   type TokenState,
 } from './world.js';
+import { isoSeconds } from './world.js';
 
 export type { GitHubLabState } from './world.js';
 
@@ -113,7 +114,8 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
   const labSecret = `cicd-ir-lab:${options.seed ?? Math.floor(ctx.random() * 2 ** 32)}`;
   const token = labTokenFor(labSecret);
   const user = options.user ?? 'lab-responder';
-  const { state, tokensByValue } = buildWorld(world, ctx, labSecret, token, user);
+  const { state, tokensByValue, apps } = buildWorld(world, ctx, labSecret, token, user);
+  let mintedTokens = 0;
   const keys = new SealedBoxKeys(labSecret);
   let requestSerial = 0;
   const rateUsed = new Map<string, number>();
@@ -322,10 +324,52 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     return { ...json(202, {}), headers: { 'content-type': 'application/json; charset=utf-8', ...rateHeaders(REVOKE_BUDGET_PER_HOUR - recent.length - 1) } };
   }
 
+  // ---- GitHub Apps ---------------------------------------------------------------------------------
+
+  /**
+   * `POST /app/installations/{id}/access_tokens`: the caller proves it is the App with an RS256
+   * JWT (`iss` = app id, `exp` at most 10 minutes ahead, per GitHub's docs on JWTs for Apps).
+   */
+  function installationToken(call: Call): Reply {
+    const jwt = bearer(call.request);
+    const parts = jwt?.split('.') ?? [];
+    if (parts.length !== 3) return error(401, 'A JSON web token could not be decoded', call.docs);
+    const [header, payload, signature] = parts as [string, string, string];
+    let claims: { iss?: unknown; exp?: unknown; iat?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      return error(401, 'A JSON web token could not be decoded', call.docs);
+    }
+    const app = apps.find((candidate) => String(candidate.id) === String(claims.iss));
+    if (!app) return error(401, 'Integration not found', call.docs);
+    const signed = verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), createPublicKey(app.publicKeyPem), Buffer.from(signature, 'base64url'));
+    const nowSeconds = Math.floor(ctx.now().getTime() / 1000);
+    if (!signed) return error(401, 'A JSON web token could not be decoded', call.docs);
+    if (typeof claims.exp !== 'number' || claims.exp < nowSeconds || claims.exp > nowSeconds + 660) {
+      return error(401, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires", call.docs);
+    }
+    if (String(app.installationId) !== call.params.installation_id) return notFound(call.docs);
+    mintedTokens += 1;
+    const minted = `ghs_${labTokenFor(`${labSecret}:app:${app.id}:${mintedTokens}`).slice('ghp_lab'.length)}xyz`;
+    tokensByValue.set(minted, { fingerprint: fingerprint(minted), kind: 'installation', owner: `${app.slug}[bot]` });
+    state.tokens.push(tokensByValue.get(minted)!);
+    return json(201, {
+      token: minted,
+      expires_at: isoSeconds(new Date(ctx.now().getTime() + 3_600_000)),
+      permissions: { actions: 'write', administration: 'write', contents: 'read', metadata: 'read', secrets: 'write', environments: 'write' },
+      repository_selection: 'all',
+    });
+  }
+
   // ---- the route table -----------------------------------------------------------------------------
 
   const routes: Route<Handler>[] = [
-    route('GET', '/user', 'users/users#get-the-authenticated-user', (call) => json(200, shape.privateUser(call.base, call.token!.owner, ctx.at('-1000d')))),
+    route('GET', '/user', 'users/users#get-the-authenticated-user', (call) =>
+      // An installation token is not a user: GitHub answers 403 to GET /user.
+      call.token!.kind === 'installation' ? error(403, 'Resource not accessible by integration', call.docs) : json(200, shape.privateUser(call.base, call.token!.owner, ctx.at('-1000d'))),
+    ),
+    route('POST', '/app/installations/{installation_id}/access_tokens', 'apps/apps#create-an-installation-access-token-for-an-app', installationToken),
     route('GET', '/repos/{owner}/{repo}', 'repos/repos#get-a-repository', withRepo((call, repo) => json(200, shape.fullRepository(call.base, repo)))),
     route('GET', '/orgs/{org}/repos', 'repos/repos#list-organization-repositories', withOrg((call, org) => {
       const type = call.request.query.get('type') ?? 'all';
@@ -522,6 +566,45 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
       return noContent();
     })),
 
+    // OIDC subject customization: what the `sub` claim of this repo's tokens looks like
+    route('GET', '/repos/{owner}/{repo}/actions/oidc/customization/sub', 'actions/oidc#get-the-customization-template-for-an-oidc-subject-claim-for-a-repository', withRepo((_call, repo) => {
+      const org = state.orgs.get(repo.owner.toLowerCase());
+      // FACTS.md: since 2026 opted-in repos get `repo:org@<org id>/repo@<repo id>:...` subjects.
+      const prefix = repo.oidc.useImmutableSubject ? `repo:${repo.owner}@${org?.id ?? 0}/${repo.name}@${repo.id}` : `repo:${repo.fullName}`;
+      return json(200, {
+        use_default: repo.oidc.useDefault,
+        ...(repo.oidc.useDefault ? {} : { include_claim_keys: repo.oidc.includeClaimKeys }),
+        use_immutable_subject: repo.oidc.useImmutableSubject,
+        sub_claim_prefix: prefix,
+      });
+    })),
+    route('PUT', '/repos/{owner}/{repo}/actions/oidc/customization/sub', 'actions/oidc#set-the-customization-template-for-an-oidc-subject-claim-for-a-repository', withRepo((call, repo) => {
+      const body = jsonBody(call.request) as Record<string, unknown> | undefined;
+      if (!body || typeof body !== 'object') return error(400, 'Problems parsing JSON', call.docs);
+      if (typeof body.use_default !== 'boolean') return validationFailed(call.docs, ['use_default is required and must be a boolean']);
+      const keys = body.include_claim_keys;
+      if (keys !== undefined && (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string' || !/^\w+$/.test(key)))) {
+        // This operation documents validation-error-simple: errors are strings.
+        return validationFailed(call.docs, ['include_claim_keys: each claim key can only contain alphanumeric characters and underscores']);
+      }
+      if (body.use_immutable_subject !== undefined && typeof body.use_immutable_subject !== 'boolean') {
+        return validationFailed(call.docs, ['use_immutable_subject must be a boolean']);
+      }
+      repo.oidc.useDefault = body.use_default;
+      if (keys !== undefined) repo.oidc.includeClaimKeys = keys as string[];
+      if (body.use_immutable_subject !== undefined) repo.oidc.useImmutableSubject = body.use_immutable_subject as boolean;
+      return json(201, {});
+    })),
+
+    // Rate limits (doctor): the token's core budget as the lab counts it
+    route('GET', '/rate_limit', 'rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user', (call) => {
+      const used = rateUsed.get(call.token!.fingerprint) ?? 0;
+      const reset = Math.ceil(rateWindowStart.getTime() / 1000) + 3600;
+      const core = { limit: RATE_LIMIT_PER_HOUR, remaining: Math.max(0, RATE_LIMIT_PER_HOUR - used), reset, used, resource: 'core' };
+      const search = { limit: 30, remaining: 30, reset, used: 0, resource: 'search' };
+      return json(200, { resources: { core, search, graphql: { ...core, limit: 5000, remaining: 5000, used: 0, resource: 'graphql' } }, rate: core });
+    }),
+
     // Deploy keys
     route('GET', '/repos/{owner}/{repo}/keys', 'deploy-keys/deploy-keys#list-deploy-keys', withRepo((call, repo) => {
       const { page, headers } = paginate(repo.deployKeys, call.request, call.base.api);
@@ -565,7 +648,7 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     })),
   ];
 
-  const unauthenticatedRoutes = new Set(['POST /credentials/revoke', 'GET /_lab/logs/{owner}/{repo}/{run_file}', 'GET /_lab/raw/{owner}/{repo}/{branch}/{path}']);
+  const unauthenticatedRoutes = new Set(['POST /credentials/revoke', 'POST /app/installations/{installation_id}/access_tokens', 'GET /_lab/logs/{owner}/{repo}/{run_file}', 'GET /_lab/raw/{owner}/{repo}/{branch}/{path}']);
 
   function operationOf(request: LabHttpRequest): string {
     const matched = matchRoute(routes, request.method, request.path);
@@ -613,7 +696,8 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
       }
       tokenState = tokensByValue.get(presented);
       if (!tokenState || tokenState.revokedAt) return withHeaders(error(401, 'Bad credentials', DOCS), undefined);
-      const used = (rateUsed.get(tokenState.fingerprint) ?? 0) + 1;
+      // Docs: GET /rate_limit "does not count against your REST API rate limit".
+      const used = (rateUsed.get(tokenState.fingerprint) ?? 0) + (operation === 'GET /rate_limit' ? 0 : 1);
       rateUsed.set(tokenState.fingerprint, used);
       if (used > RATE_LIMIT_PER_HOUR) {
         return withHeaders(error(403, `API rate limit exceeded for user ID ${shape.simpleUser(base, tokenState.owner).id}.`, `${DOCS}/overview/rate-limits-for-the-rest-api#about-primary-rate-limits`), tokenState);
@@ -634,7 +718,8 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     user,
     state,
     operation: operationOf,
-    mutating: (request) => request.method !== 'GET' && request.method !== 'HEAD',
+    // Minting an App installation token changes nothing in the world a playbook acts on.
+    mutating: (request) => request.method !== 'GET' && request.method !== 'HEAD' && operationOf(request) !== 'POST /app/installations/{installation_id}/access_tokens',
     handle,
     faultResponse(kind, retryAfterSeconds) {
       if (kind === 'throttle') {

@@ -106,6 +106,8 @@ export interface RepoState {
   deletedDeployKeys: DeployKeyState[];
   /** Every file the contents API serves: workflow files and the scenario's `files`. */
   files: Map<string, string>;
+  /** OIDC subject customization of the repo. */
+  oidc: { useDefault: boolean; includeClaimKeys: string[]; useImmutableSubject: boolean };
 }
 
 export interface OrgState {
@@ -167,8 +169,17 @@ function workflowName(content: string | undefined, path: string): string {
   return path;
 }
 
+/** A GitHub App the lab knows: installation tokens are minted for JWTs its key signed. */
+export interface AppState {
+  id: number;
+  slug: string;
+  installationId: number;
+  publicKeyPem: string;
+}
+
 export interface BuiltWorld {
   state: GitHubLabState;
+  apps: AppState[];
   /** Token value -> its state; the lab's own token is in it too. Private to the service. */
   tokensByValue: Map<string, TokenState>;
 }
@@ -285,6 +296,11 @@ export function buildWorld(input: z.input<typeof GitHubWorld>, ctx: LabContext, 
       })),
       deletedDeployKeys: [],
       files,
+      oidc: {
+        useDefault: repo.oidc?.use_default ?? true,
+        includeClaimKeys: repo.oidc?.include_claim_keys ?? [],
+        useImmutableSubject: repo.oidc?.use_immutable_subject ?? false,
+      },
     };
     repos.set(repo.full_name.toLowerCase(), repoState);
   }
@@ -343,7 +359,8 @@ export function buildWorld(input: z.input<typeof GitHubWorld>, ctx: LabContext, 
       return tokensByValue.get(token)?.revokedAt !== undefined;
     },
   };
-  return { state, tokensByValue };
+  const apps = world.apps.map((app) => ({ id: app.id, slug: app.slug, installationId: app.installation_id, publicKeyPem: app.public_key }));
+  return { state, tokensByValue, apps };
 }
 
 /** GitHub accepts a workflow's numeric id or its file name (`deploy.yml`), not its full path. */
