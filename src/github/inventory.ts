@@ -3,6 +3,7 @@ import type { Finding } from '../actions/define.js';
 import type { InventoryItem } from '../engine/evidence.js';
 import { isNotFound, splitRepo, workflowId } from './api.js';
 import { followWorkflow, type ReachedJob, type ReachGraph, type WorkflowFetcher } from './follow.js';
+import { presentSubject, type RepoIdentity, type SubjectCustomization } from './oidc-subject.js';
 import { analyzeWorkflow, WorkflowParseError, type Permissions } from './reach.js';
 
 /**
@@ -42,7 +43,9 @@ function describePermissions(permissions: Permissions): string {
   return writes.length > 0 ? `write: ${writes.sort().join(', ')}` : 'read-only or none';
 }
 
-interface Available {
+export interface Available {
+  /** Rewrites a default-form OIDC subject into the form this repository presents. */
+  present?: (subject: string) => string;
   repoSecrets: Set<string>;
   orgSecrets: Map<string, string>;
   /** Environment name -> its secret names. */
@@ -170,7 +173,7 @@ export function itemsOf(graph: ReachGraph, available: Available, findings: Findi
       { kind: 'github-token', scope: `repo:${repo}`, name: 'GITHUB_TOKEN', rotation: 'github.cancel-runs', detail: `valid until its job ends (6 h hosted, 24 h self-hosted); ${describePermissions(job.permissions)}` } as InventoryItem,
       job.key,
     );
-    for (const subject of job.oidcSubjects) {
+    for (const subject of job.oidcSubjects.map((s) => (available.present ? available.present(s) : s))) {
       items.add({ kind: 'oidc-role', scope: 'oidc:token.actions.githubusercontent.com', name: subject, rotation: 'aws.revoke-role-sessions', detail: 'every cloud role whose trust policy admits this subject (aws.find-roles)' }, job.key);
     }
   }
@@ -178,6 +181,23 @@ export function itemsOf(graph: ReachGraph, available: Available, findings: Findi
     findings.push({ kind: 'reusable-workflow-unresolved', severity: 'medium', resource: `github:${repo}/${graph.path}`, summary: `${unresolved.job}: cannot follow ${unresolved.uses} (${unresolved.reason}); assumed it reaches what it was given` });
   }
   return items.list();
+}
+
+/** The repository's OIDC subject customization; undefined (default form) when it cannot be read. */
+async function subjectCustomization(github: Octokit, fullName: string, findings: Finding[]): Promise<SubjectCustomization | undefined> {
+  const { owner, repo } = splitRepo(fullName);
+  try {
+    const { data } = await github.rest.actions.getCustomOidcSubClaimForRepo({ owner, repo });
+    return data as SubjectCustomization;
+  } catch (error) {
+    findings.push({
+      kind: 'oidc-template-unreadable',
+      severity: 'low',
+      resource: `github:${fullName}`,
+      summary: `cannot read the OIDC subject template of ${fullName} (${(error as { status?: number }).status ?? 'error'}): subjects assume the default repo:${fullName}:... form`,
+    });
+    return undefined;
+  }
 }
 
 /** Builds the inventory of one workflow (by file name, path or id) or of every workflow of the repository. */
@@ -194,6 +214,9 @@ export async function buildInventory(github: Octokit, options: { repo: string; w
     paths.push(...workflows.map((w) => w.path).filter((p) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(p)));
   }
   const available = await availableSecrets(github, options.repo, repository.private, repository.id, findings);
+  const customization = await subjectCustomization(github, options.repo, findings);
+  const identity: RepoIdentity = { fullName: repository.full_name, owner: repository.owner.login, ownerId: repository.owner.id, repoId: repository.id };
+  available.present = (subject) => presentSubject(subject, identity, customization);
   const fetch = contentsFetcher(github);
   const workflows: InventoryResult['workflows'] = [];
   const all = new Map<string, InventoryItem>();

@@ -14,6 +14,11 @@ const schema = z
      * A plain string is accepted by the schema only so a dry run can plan with a placeholder; apply refuses it.
      */
     value: z.union([z.instanceof(Secret), z.string()]),
+    /**
+     * Accept a plain string value (an access key id, which is not secret but is often stored as
+     * one). Never set it to paste a secret into a playbook.
+     */
+    allow_plaintext: z.boolean().default(false),
   })
   .strict()
   .superRefine(checkScope);
@@ -82,16 +87,17 @@ export const rotateSecret = defineAction<Input>({
   },
 
   async apply(ctx, input, plan) {
-    if (!isSecret(input.value)) {
+    const value = isSecret(input.value) ? input.value : input.allow_plaintext ? new Secret(input.value, `value of ${input.name}`) : undefined;
+    if (!value) {
       throw new StepFailedError(ctx.stepKey, `refusing to write ${input.name} from a plain string: the value must come from an earlier step's secret output`, {
-        suggestions: ['produce the value in a step (e.g. aws.rotate-access-key) and pass `value: ${{ steps.<id>.outputs.<secret output> }}`'],
+        suggestions: ['produce the value in a step (e.g. aws.rotate-access-key) and pass `value: ${{ steps.<id>.outputs.<secret output> }}`', 'for a value that is not secret (an access key id) set `allow_plaintext: true`'],
       });
     }
     const scope = scopeOf(input);
     const state = plan.state as PlanState;
     const github = await ctx.clients.github();
     const key = await getPublicKey(github, scope);
-    const encrypted_value = await sealForGitHub(input.value.reveal(), key.key);
+    const encrypted_value = await sealForGitHub(value.reveal(), key.key);
     const appliedAt = new Date(floorToSecond(ctx.now()));
     await putSecret(github, scope, input.name, { encrypted_value, key_id: key.key_id }, {
       ...(state.visibility ? { visibility: state.visibility } : {}),
@@ -103,9 +109,9 @@ export const rotateSecret = defineAction<Input>({
       kind: 'github-secret',
       event: state.exists ? 'rotated' : 'issued',
       at: ctx.now().toISOString(),
-      fingerprint: input.value.fingerprint,
+      fingerprint: value.fingerprint,
     } satisfies CredentialEvent);
-    return { changed: true, outputs: { secret: resource, fingerprint: input.value.fingerprint, applied_at: appliedAt.toISOString() } };
+    return { changed: true, outputs: { secret: resource, fingerprint: value.fingerprint, applied_at: appliedAt.toISOString() } };
   },
 
   async verify(ctx, input, result) {

@@ -65,6 +65,15 @@ describe('github.rotate-secret', () => {
     expect(harness.lab.state.repo('acme/api').secrets.get('AWS_ROLE')!.puts).toBe(0);
   });
 
+  it('writes a plain string only with allow_plaintext (an access key id is not secret)', async () => {
+    const ctx = testContext({ clients: harness.clients() });
+    const input = rotateSecret.schema.parse({ repo: 'acme/api', name: 'AWS_ACCESS_KEY_ID', value: 'AKIAIOSFODNN7EXAMPLE', allow_plaintext: true });
+    const result = await rotateSecret.apply(ctx, input, await rotateSecret.plan(ctx, input));
+    expect(harness.lab.state.repo('acme/api').secrets.get('AWS_ACCESS_KEY_ID')!.fingerprint).toBe(fingerprint('AKIAIOSFODNN7EXAMPLE'));
+    expect(result.outputs['fingerprint']).toBe(fingerprint('AKIAIOSFODNN7EXAMPLE'));
+    expect(ctx.evidenceRecords[0]).toMatchObject({ data: { event: 'issued' } });
+  });
+
   it('rejects a scope that is neither or both of repo and org', () => {
     expect(rotateSecret.schema.safeParse({ name: 'X', value: 'v' }).success).toBe(false);
     expect(rotateSecret.schema.safeParse({ repo: 'a/b', org: 'a', name: 'X', value: 'v' }).success).toBe(false);

@@ -74,6 +74,16 @@ const world: z.input<typeof GitHubWorld> = {
       full_name: 'acme/web',
       workflows: [{ path: '.github/workflows/ci.yml', content: 'on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - uses: TJ-Actions/changed-files@a284dc1814e3fd07f2e34267fc8f81227ed29fb8\n' }],
     },
+    {
+      full_name: 'acme/immutable',
+      oidc: { use_default: true, use_immutable_subject: true },
+      workflows: [{ path: '.github/workflows/deploy.yml', content: 'on: push\npermissions: { id-token: write }\njobs:\n  deploy:\n    runs-on: x\n    environment: prod\n    steps: [{ run: "true" }]\n' }],
+    },
+    {
+      full_name: 'acme/custom',
+      oidc: { use_default: false, include_claim_keys: ['repository_owner', 'context', 'job_workflow_ref'] },
+      workflows: [{ path: '.github/workflows/deploy.yml', content: 'on: push\npermissions: { id-token: write }\njobs:\n  deploy:\n    runs-on: x\n    environment: prod\n    steps: [{ run: "true" }]\n' }],
+    },
     { full_name: 'acme/docs', workflows: [{ path: '.github/workflows/ci.yml', content: 'on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n' }] },
   ],
 };
@@ -173,6 +183,24 @@ describe('github.inventory', () => {
       '.github/workflows/lint.yml',
     ]);
     expect(byKey(result.outputs['items'] as InventoryItem[])['repo-secret repo:acme/app AWS_SECRET_ACCESS_KEY']!.jobs).toEqual(['lint.yml#changed', 'overprovisioned.yml#test']);
+  });
+});
+
+describe('github.inventory: the subject form the repository presents', () => {
+  it('uses the immutable repo:org@id/repo@id prefix for an opted-in repository', async () => {
+    const ctx = testContext({ clients: harness.clients() });
+    const input = inventory.schema.parse({ repo: 'acme/immutable', workflow: 'deploy.yml' });
+    const result = await inventory.apply(ctx, input, await inventory.plan(ctx, input));
+    const orgId = harness.lab.state.orgs.get('acme')!.id;
+    const repoId = harness.lab.state.repo('acme/immutable').id;
+    expect(result.outputs['oidc_subjects']).toEqual([`repo:acme@${orgId}/immutable@${repoId}:environment:prod`]);
+  });
+
+  it('builds the subject from custom claim keys, run-time values as *', async () => {
+    const ctx = testContext({ clients: harness.clients() });
+    const input = inventory.schema.parse({ repo: 'acme/custom', workflow: 'deploy.yml' });
+    const result = await inventory.apply(ctx, input, await inventory.plan(ctx, input));
+    expect(result.outputs['oidc_subjects']).toEqual(['repository_owner:acme:environment:prod:job_workflow_ref:*']);
   });
 });
 
