@@ -47,6 +47,22 @@ describe('github.rotate-secret', () => {
     });
   }
 
+  it('re-run: GitHub never returns a value, so plan shows the write again and re-sets the same value', async () => {
+    // Given a value already written once
+    const value = new Secret('same-value-twice-1');
+    const ctx = testContext({ clients: harness.clients() });
+    const input = rotateSecret.schema.parse({ repo: 'acme/api', name: 'SLACK_WEBHOOK', value });
+    await rotateSecret.apply(ctx, input, await rotateSecret.plan(ctx, input));
+    // When planned and applied again
+    const again = await rotateSecret.plan(ctx, input);
+    expect(again.changes.map((c) => c.action)).toEqual(['update-secret']);
+    await rotateSecret.apply(ctx, input, again);
+    // Then the lab holds the same value, written twice (harmless); the journal's resume is what skips a done step
+    const state = harness.lab.state.repo('acme/api').secrets.get('SLACK_WEBHOOK')!;
+    expect(state.fingerprint).toBe(value.fingerprint);
+    expect(state.puts).toBe(2);
+  });
+
   it('keeps an org secret shared with the same selected repositories', async () => {
     const ctx = testContext({ clients: harness.clients() });
     const before = [...harness.lab.state.orgs.get('acme')!.secrets.get('DEPLOY_ONLY')!.selectedRepositoryIds];
