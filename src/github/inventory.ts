@@ -115,7 +115,8 @@ class ItemSet {
   readonly #items = new Map<string, InventoryItem>();
 
   add(item: Omit<InventoryItem, 'jobs'> & { detail?: string }, job: string): void {
-    const key = `${item.kind}|${item.scope}|${item.name}`;
+    // GITHUB_TOKEN: one row per permission set, so a write-all job is not hidden behind a read-only one.
+    const key = `${item.kind}|${item.scope}|${item.name}${item.kind === 'github-token' ? `|${item.detail}` : ''}`;
     const existing = this.#items.get(key);
     if (existing) {
       if (!existing.jobs.includes(job)) existing.jobs.push(job);
@@ -217,7 +218,15 @@ export async function buildInventory(github: Octokit, options: { repo: string; w
   const customization = await subjectCustomization(github, options.repo, findings);
   const identity: RepoIdentity = { fullName: repository.full_name, owner: repository.owner.login, ownerId: repository.owner.id, repoId: repository.id };
   available.present = (subject) => presentSubject(subject, identity, customization);
-  const fetch = contentsFetcher(github);
+  // Reusable workflows are called from many places: read each file once.
+  const read = contentsFetcher(github);
+  const cache = new Map<string, Promise<string | undefined>>();
+  const fetch: WorkflowFetcher = (target) => {
+    const key = `${target.repo}/${target.path}@${target.ref ?? ''}`;
+    let text = cache.get(key);
+    if (!text) cache.set(key, (text = read(target)));
+    return text;
+  };
   const workflows: InventoryResult['workflows'] = [];
   const all = new Map<string, InventoryItem>();
   for (const path of paths) {
@@ -239,7 +248,7 @@ export async function buildInventory(github: Octokit, options: { repo: string; w
     const items = itemsOf(graph, available, findings);
     workflows.push({ path, graph, items });
     for (const item of items) {
-      const key = `${item.kind}|${item.scope}|${item.name}`;
+      const key = `${item.kind}|${item.scope}|${item.name}${item.kind === 'github-token' ? `|${item.detail}` : ''}`;
       const existing = all.get(key);
       if (existing) existing.jobs = [...new Set([...existing.jobs, ...item.jobs])];
       else all.set(key, { ...item, jobs: [...item.jobs] });

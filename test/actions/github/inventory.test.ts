@@ -182,7 +182,14 @@ describe('github.inventory', () => {
       '.github/workflows/overprovisioned.yml',
       '.github/workflows/lint.yml',
     ]);
-    expect(byKey(result.outputs['items'] as InventoryItem[])['repo-secret repo:acme/app AWS_SECRET_ACCESS_KEY']!.jobs).toEqual(['lint.yml#changed', 'overprovisioned.yml#test']);
+    const items = result.outputs['items'] as InventoryItem[];
+    expect(byKey(items)['repo-secret repo:acme/app AWS_SECRET_ACCESS_KEY']!.jobs).toEqual(['lint.yml#changed', 'overprovisioned.yml#test']);
+    // One GITHUB_TOKEN row per permission set: `permissions: {}` jobs apart from the default-permission lint job
+    const tokens = items.filter((item) => item.kind === 'github-token');
+    expect(tokens.map((t) => [t.detail?.split('; ')[1], t.jobs.length])).toEqual([
+      ['read-only or none', 5],
+      ['default token permissions (repository or org setting)', 1],
+    ]);
   });
 });
 
