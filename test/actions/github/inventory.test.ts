@@ -119,10 +119,10 @@ describe('github.inventory', () => {
     // And secrets nobody reads (the unused repo secret, the all-visible org secret) are not listed
     expect(Object.keys(items).filter((k) => k.includes('UNUSED_REPO_SECRET') || k.includes('ORG_WIDE_TOKEN'))).toEqual([]);
     expect(result.outputs['secrets']).toEqual([
-      { scope: `env:${PT}/Docs`, name: 'AWS_DOCS_ROLE_ARN' },
-      { scope: `env:${PT}/layer-beta`, name: 'AWS_LAYERS_ROLE_ARN' },
-      { scope: `env:${PT}/layer-prod`, name: 'AWS_LAYERS_ROLE_ARN' },
-      { scope: 'org:aws-powertools', name: 'AWS_DOCS_BUCKET' },
+      { scope: `env:${PT}/Docs`, name: 'AWS_DOCS_ROLE_ARN', repo: PT, environment: 'Docs', rotation: 'manual' },
+      { scope: `env:${PT}/layer-beta`, name: 'AWS_LAYERS_ROLE_ARN', repo: PT, environment: 'layer-beta', rotation: 'manual' },
+      { scope: `env:${PT}/layer-prod`, name: 'AWS_LAYERS_ROLE_ARN', repo: PT, environment: 'layer-prod', rotation: 'manual' },
+      { scope: 'org:aws-powertools', name: 'AWS_DOCS_BUCKET', org: 'aws-powertools', rotation: 'github.rotate-secret' },
     ]);
     // And the OIDC subjects: the called jobs' environments, build-layer's dispatched refs
     expect(result.outputs['oidc_subjects']).toEqual([
