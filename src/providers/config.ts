@@ -18,6 +18,11 @@ export interface ProviderConfig {
      * 1,000 (GitHub asks for at least a second between writes). The lab sets a shorter pace.
      */
     writeIntervalMs?: number;
+    /**
+     * Milliseconds one HTTP attempt may take before it is aborted (and, for GET/PUT/DELETE,
+     * retried). Default 120,000: a cut network must not hang a containment.
+     */
+    requestTimeoutMs?: number;
   };
   aws: {
     profile?: string;

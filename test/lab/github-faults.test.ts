@@ -65,6 +65,57 @@ describe('GitHub lab faults, retries and throttling', () => {
     }
   });
 
+  it('aborts an attempt that outlives the request timeout: a GET is tried again, a POST is not (it may have taken effect)', async () => {
+    // Given a lab that answers the first GET of a run and the cancel only after 400 ms, and a 100 ms timeout
+    const draws = [1, 0, 1];
+    const h = await startLab({
+      faults: [
+        { service: 'github', operation: 'GET /repos/{owner}/{repo}/actions/runs/{run_id}', latencyMs: { min: 0, max: 400 } },
+        { service: 'github', operation: 'POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel', latencyMs: { min: 0, max: 400 } },
+      ],
+      random: () => draws.shift() ?? 0,
+      requestTimeoutMs: 100,
+    });
+    try {
+      // When the run is read, then cancelled
+      expect((await h.github.rest.actions.getWorkflowRun({ ...repo, run_id: 9003 })).status).toBe(200);
+      const cancel = await h.github.rest.actions.cancelWorkflowRun({ ...repo, run_id: 9003 }).catch((error: Error & { status?: number }) => error);
+      // Then the GET succeeded on its second attempt, and the cancel failed for the client once only
+      expect(cancel).toBeInstanceOf(Error);
+      expect((cancel as Error).message).toMatch(/timeout|aborted/i);
+      expect(h.calls.map((call) => [call.operation.split(' ')[0], call.status ?? null])).toEqual([
+        ['GET', 500],
+        ['GET', 200],
+        ['POST', 500],
+      ]);
+      // And yet the lab did cancel the run: why a POST is never repeated blindly
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(h.log.filter((entry) => entry.method === 'POST')).toHaveLength(1);
+      expect(h.lab.state.run('acme/api', 9003).status).toBe('completed');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("answers GitHub's primary rate limit past 5,000 requests an hour; the provider does not wait an hour for it", async () => {
+    // Given a token that already made 5,000 requests this hour (played without HTTP)
+    const h = await startLab();
+    try {
+      for (let index = 0; index < 5000; index += 1) await h.lab.callAs(h.lab.token, 'GET /repos/acme/api');
+      // When the provider makes one more
+      const failure = await h.github.rest.repos.get(repo).catch((error: { status: number; response?: { headers: Record<string, string> } }) => error);
+      // Then it is refused with remaining 0, once: the reset is too far away to retry
+      expect((failure as { status: number }).status).toBe(403);
+      expect((failure as { response: { headers: Record<string, string> } }).response.headers['x-ratelimit-remaining']).toBe('0');
+      expect(h.log.filter((entry) => entry.status === 403)).toHaveLength(1);
+      // And another token has its own budget
+      expect((await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0002', 'GET /repos/acme/api')).status).toBe(200);
+      expect(h.fidelityErrors).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('refuses requests without a token, with an unknown token, and with a revoked one (401)', async () => {
     const h = await startLab();
     try {
@@ -77,8 +128,14 @@ describe('GitHub lab faults, retries and throttling', () => {
       const leaked = await createGitHubClients({ ...h.config, github: { ...h.config.github, token: 'ghp_leakedLeakedLeakedLeakedLeaked0001' } }).github();
       // Then it works, as its owner, until revoked
       expect((await leaked.rest.users.getAuthenticated()).data.login).toBe('alice');
+      expect((await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0001', 'GET /repos/acme/api')).status).toBe(200);
       await h.unauthenticated.rest.credentials.revoke({ credentials: ['ghp_leakedLeakedLeakedLeakedLeaked0001'] });
       expect(await statusOf(leaked.rest.users.getAuthenticated())).toBe(401);
+      // And an attacker step played without HTTP sees the same refusal
+      expect(await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0001', 'GET /repos/acme/api')).toEqual({
+        status: 401,
+        body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' },
+      });
       expect(h.fidelityErrors).toEqual([]);
     } finally {
       await h.close();

@@ -100,9 +100,14 @@ export function matchRoute<H>(routes: readonly Route<H>[], method: string, path:
     const match = candidate.regex.exec(path);
     if (!match) continue;
     const params: Record<string, string> = {};
-    candidate.params.forEach((name, index) => {
-      params[name] = decodeURIComponent(match[index + 1]!);
-    });
+    try {
+      candidate.params.forEach((name, index) => {
+        params[name] = decodeURIComponent(match[index + 1]!);
+      });
+    } catch {
+      // A malformed %-escape names nothing that exists: the caller answers 404.
+      return undefined;
+    }
     return { route: candidate, params };
   }
   return undefined;
