@@ -11,7 +11,7 @@ const schema = z
     ...secretScopeFields,
     /**
      * The new value: a Secret produced by an earlier step (`${{ steps.new-key.outputs.secret_access_key }}`).
-     * A plain string is accepted by the schema only so a dry run can plan with a placeholder; apply refuses it.
+     * A plain string passes the schema (so plan can show the step), but apply refuses it unless `allow_plaintext`.
      */
     value: z.union([z.instanceof(Secret), z.string()]),
     /**
