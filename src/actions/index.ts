@@ -1,10 +1,23 @@
 import type { ActionDefinition } from './define.js';
+import { deleteAccessKey } from './aws/delete-access-key.js';
+import { findRoles } from './aws/find-roles.js';
+import { restrictOidcTrust } from './aws/restrict-oidc-trust.js';
+import { revokeRoleSessions } from './aws/revoke-role-sessions.js';
+import { revokeUserSessions } from './aws/revoke-user-sessions.js';
+import { rotateAccessKey } from './aws/rotate-access-key.js';
 
 /**
  * The registry: every action a playbook can use, as a plain list. A new action adds its file
  * and one line here. Only what is really implemented is listed.
  */
-export const actions: readonly ActionDefinition[] = [];
+export const actions: readonly ActionDefinition[] = [
+  findRoles,
+  restrictOidcTrust,
+  revokeRoleSessions,
+  revokeUserSessions,
+  rotateAccessKey,
+  deleteAccessKey,
+];
 
 export function findAction(id: string): ActionDefinition | undefined {
   return actions.find((action) => action.id === id);
