@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { ActionContext, AwsTarget } from '../../../engine/context.js';
-import { StepFailedError } from '../../../engine/errors.js';
+import { CicdIrError, StepFailedError } from '../../../engine/errors.js';
 import { awsErrorCode, awsRequestId } from '../../../aws/errors.js';
 
 /** Fails the step with a message a responder can act on, keeping the SDK error as the cause. */
@@ -10,7 +10,9 @@ export function stepError(ctx: ActionContext, message: string, options: { cause?
 }
 
 /** What an IAM error means for the thing being changed, in words. */
-export function explainIamError(ctx: ActionContext, error: unknown, what: string): StepFailedError {
+export function explainIamError(ctx: ActionContext, error: unknown, what: string): CicdIrError {
+  // Our own errors (a dry-run violation, a refusal) already say what happened.
+  if (error instanceof CicdIrError) return error;
   const code = awsErrorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   switch (code) {
