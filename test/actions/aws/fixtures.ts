@@ -58,6 +58,11 @@ export function scenario() {
               inline_policies: { a: fillerPolicy(5_000), b: fillerPolicy(5_150) },
             },
             {
+              name: 'audit',
+              trust_policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/ci-deployer` }, Action: 'sts:AssumeRole' }] },
+              inline_policies: { read: allowRead },
+            },
+            {
               name: 'AWSServiceRoleForSupport',
               path: '/aws-service-role/support.amazonaws.com/',
               service_linked: true,
@@ -73,7 +78,11 @@ export function scenario() {
             {
               name: 'ci-deployer',
               access_keys: [{ id: 'AKIAOLDKEY0000000001', secret: 'oldSecretOldSecretOldSecretOldSecret0001', created: '-300d' }],
-              inline_policies: { read: allowRead },
+              inline_policies: { read: allowRead, assume: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } },
+            },
+            {
+              name: 'heavy',
+              inline_policies: { big: fillerPolicy(1_950) },
             },
             {
               name: 'two-keys',
