@@ -51,6 +51,10 @@ export function scenario() {
               trust_policy: githubTrust('repo:acme@1001/app@2002:environment:prod'),
               inline_policies: { read: allowRead },
             },
+            {
+              name: 'two-subs',
+              trust_policy: githubTrust(['repo:acme/app:ref:refs/heads/main', 'repo:acme/web:ref:refs/heads/main']),
+            },
             { name: 'other', trust_policy: githubTrust('repo:other/thing:ref:refs/heads/main'), inline_policies: { read: allowRead } },
             {
               name: 'full',
