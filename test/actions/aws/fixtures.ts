@@ -4,6 +4,8 @@
  * and a CI user with an access key.
  */
 export const ACCOUNT = '111122223333';
+/** A second account, reached by assuming IncidentResponder there. */
+export const OTHER_ACCOUNT = '444455556666';
 export const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
 
 /** A GitHub OIDC trust policy in the normal form (FACTS.md) for the given sub values. */
@@ -102,6 +104,17 @@ export function scenario() {
                 { id: 'AKIASPAREKEY00000002', secret: 'spareSecretSpareSecretSpareSecret0000002', created: '-400d', status: 'Inactive' },
               ],
             },
+          ],
+        },
+        {
+          id: OTHER_ACCOUNT,
+          roles: [
+            {
+              name: 'IncidentResponder',
+              trust_policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] },
+              inline_policies: { ir: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] } },
+            },
+            { name: 'deploy', trust_policy: githubTrust('repo:acme/app:ref:refs/heads/main') },
           ],
         },
       ],
