@@ -134,7 +134,10 @@ export const restrictOidcTrust = defineAction({
       notes: result.notes,
     };
     const read = { service: 'iam', operation: 'GetRole', params: { RoleName: role.name }, mutating: false, target: target?.accountId };
-    if (!result.changed) return { changes: [], calls: [read], findings, state };
+    if (!result.changed) {
+      for (const note of result.notes) ctx.log(`role ${role.name}: ${note}`, 'info');
+      return { changes: [], calls: [read], findings, state };
+    }
     return {
       changes: [
         {
