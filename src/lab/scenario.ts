@@ -180,6 +180,11 @@ export const AwsWorld = z
 /** One thing the attacker does with a stolen credential. */
 export const AttackerStep = z
   .object({
+    /**
+     * Who makes the call: the attacker, or the legitimate workload (a job's own calls with its
+     * session, so hunts have to tell them apart from the attacker's).
+     */
+    actor: z.enum(['attacker', 'workload']).default('attacker'),
     /** `history`: happened before the responders arrived (at `at`); `after-containment`: played by drills after contain. */
     phase: z.enum(['history', 'after-containment']).default('history'),
     at: Offset.optional(),
@@ -193,6 +198,13 @@ export const AttackerStep = z
     user_agent: z.string().default('python-requests/2.31.0'),
     /** Name for what the call produces (a new key, a session), usable as `credential` later. */
     as: z.string().optional(),
+    /**
+     * `after-containment` steps: what a correct containment leads to (`denied`); a drill flags a
+     * step whose outcome differs. `history` steps: what happened (`success` unless stated).
+     */
+    expect: z.enum(['success', 'denied']).optional(),
+    /** Why the step is there / what the responder must do about it (for tabletop readers). */
+    note: z.string().optional(),
   })
   .strict();
 

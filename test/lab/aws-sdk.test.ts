@@ -288,6 +288,16 @@ describe('lab IAM through the real SDK', () => {
     expect(getRoles.filter((r) => r.status === 200)).toHaveLength(2);
   });
 
+  it('pins FACTS.md: the SDK retries IAM LimitExceeded as if it were throttling (unverified upstream)', async () => {
+    // Given a client allowed two attempts
+    const { iam, requests } = await start({ maxAttempts: 2 });
+    const big = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'x'.repeat(2100), Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+    // When a quota error comes back
+    await expect(iam.send(new PutUserPolicyCommand({ UserName: 'ci-bot', PolicyName: 'big', PolicyDocument: big }))).rejects.toBeInstanceOf(LimitExceededException);
+    // Then the SDK sent it twice: product code must fail fast on it (issue 5), not rely on SDK retries
+    expect(requests.filter((r) => r.operation === 'PutUserPolicy').map((r) => r.status)).toEqual([409, 409]);
+  });
+
   it('logs the request with operation and mutating flag', async () => {
     const { iam, requests } = await start();
     await iam.send(new GetRoleCommand({ RoleName: 'deploy' }));
@@ -307,7 +317,7 @@ describe('lab STS through the real SDK', () => {
   });
 
   it('assumes a role by OIDC when the trust policy admits the subject, and refuses another subject', async () => {
-    const { sts, ctx } = await start();
+    const { sts, ctx, requests } = await start();
     const ok = await sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/deploy`, RoleSessionName: 'GitHubActions', WebIdentityToken: mintLabOidcToken({ sub: 'repo:acme/web:ref:refs/heads/main' }) }));
     expect(ok.Credentials?.AccessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
     expect(ok.Credentials?.Expiration).toBeInstanceOf(Date);
@@ -324,6 +334,9 @@ describe('lab STS through the real SDK', () => {
     expect(JSON.stringify(events[0])).not.toContain(ok.Credentials!.SecretAccessKey!);
     expect(JSON.stringify(events[0])).not.toContain(ok.Credentials!.SessionToken!);
     expect(events[1]).toMatchObject({ errorCode: 'AccessDenied', responseElements: null });
+    // STS credential calls are read-only in CloudTrail and in the request log (a dry run may assume roles)
+    expect(events[0]!.readOnly).toBe(true);
+    expect(requests.filter((r) => r.service === 'sts').map((r) => r.mutating)).toEqual([false, false]);
   });
 
   it('lets a session act within its role policies and logs it as AssumedRole', async () => {

@@ -6,10 +6,16 @@ import { mintLabOidcToken } from './sts.js';
 
 /** What happened to one attacker step. */
 export interface AttackOutcome {
+  /** Index of the step in the scenario's `attacker` list. */
+  step: number;
   /** The step's call, e.g. `iam:CreateAccessKey`. */
   call: string;
   /** The credential as the scenario names it (session id, key id, `as:` name, `oidc:<sub>`). */
   credential: string;
+  /** `attacker`, or `workload` for the legitimate job's own calls. */
+  actor: 'attacker' | 'workload';
+  /** What a correct containment should lead to, when the scenario says. */
+  expected?: 'success' | 'denied';
   outcome: 'success' | 'denied';
   /** The CloudTrail eventID of the call; empty when AWS would not record it (refused credentials). */
   eventID: string;
@@ -23,13 +29,23 @@ export interface AttackOutcome {
 
 type Step = Scenario['attacker'][number];
 
-/** Services that are not AWS: their steps belong to other parts of the lab (GitHub) or are narrative (npm). */
-const NON_AWS = new Set(['github', 'npm', 'pypi', 'git', 'docker']);
+/** Registries and tools the lab does not emulate: steps on them are narrative (tabletop text). */
+const NARRATIVE = new Set(['npm', 'pypi', 'git', 'docker']);
+
+/**
+ * Who plays an attacker step: `aws` (this module), `github` (`github:METHOD /path`, with the
+ * token value as `credential`: the GitHub lab's `callAs`), or `narrative` (npm, PyPI, ...:
+ * nothing to play, the step documents what the attacker did there).
+ */
+export function stepKind(step: Pick<Step, 'call'>): 'aws' | 'github' | 'narrative' {
+  const service = (step.call.split(':')[0] ?? '').toLowerCase();
+  if (service === 'github') return 'github';
+  return NARRATIVE.has(service) ? 'narrative' : 'aws';
+}
 
 /** True when the lab's AWS part plays this step. */
-export function isAwsStep(step: Step): boolean {
-  const service = step.call.split(':')[0] ?? '';
-  return !NON_AWS.has(service.toLowerCase());
+export function isAwsStep(step: Pick<Step, 'call'>): boolean {
+  return stepKind(step) === 'aws';
 }
 
 function toParams(action: string, version: string, params: Record<string, unknown>): URLSearchParams {
@@ -48,9 +64,33 @@ function foreignResource(service: string, params: Record<string, unknown>, regio
   if (service === 'secretsmanager' && typeof params.SecretId === 'string') {
     return params.SecretId.startsWith('arn:') ? params.SecretId : `arn:aws:secretsmanager:${region}:${account}:secret:${params.SecretId}`;
   }
-  if (service === 's3' && typeof params.Bucket === 'string') return `arn:aws:s3:::${params.Bucket}`;
+  if (service === 's3' && typeof params.Bucket === 'string') {
+    return typeof params.Key === 'string' ? `arn:aws:s3:::${params.Bucket}/${params.Key}` : `arn:aws:s3:::${params.Bucket}`;
+  }
+  if (service === 'cloudformation' && typeof params.StackName === 'string') return `arn:aws:cloudformation:${region}:${account}:stack/${params.StackName}/*`;
   if (service === 'ssm' && typeof params.Name === 'string') return `arn:aws:ssm:${region}:${account}:parameter/${params.Name.replace(/^\//, '')}`;
   return '*';
+}
+
+/**
+ * IAM action names that differ from the API operation (and CloudTrail eventName): S3's
+ * ListBuckets is authorised as s3:ListAllMyBuckets (Service Authorization Reference, Amazon S3).
+ */
+const IAM_ACTION_OF: Record<string, string> = {
+  's3:ListBuckets': 's3:ListAllMyBuckets',
+  's3:ListObjects': 's3:ListBucket',
+  's3:ListObjectsV2': 's3:ListBucket',
+  's3:HeadObject': 's3:GetObject',
+  's3:HeadBucket': 's3:ListBucket',
+};
+
+/**
+ * CloudTrail data events (not in LookupEvents): S3 object-level operations and Lambda Invoke
+ * (CloudTrail User Guide, logging-data-events). ListBuckets/GetBucket* are management events.
+ */
+function isDataEvent(service: string, action: string): boolean {
+  if (service === 's3') return /Object|^ListObjects|^ListMultipart|^(Create|Complete|Abort)MultipartUpload|^UploadPart/.test(action);
+  return service === 'lambda' && action === 'Invoke';
 }
 
 /**
@@ -76,18 +116,18 @@ export class AttackerRunner {
    */
   play(phase: 'history' | 'after-containment'): AttackOutcome[] {
     if (phase === 'history') {
-      this.history ??= this.stepsOf('history').map((step) => this.playStep(step, this.ctx.at(step.at ?? '0s')));
+      this.history ??= this.stepsOf('history').map(({ step, index }) => this.playStep(step, index, this.ctx.at(step.at ?? '0s')));
       return this.history;
     }
-    return this.stepsOf('after-containment').map((step) => this.playStep(step, this.ctx.now()));
+    return this.stepsOf('after-containment').map(({ step, index }) => this.playStep(step, index, this.ctx.now()));
   }
 
-  private stepsOf(phase: Step['phase']): Step[] {
+  /** The phase's AWS steps in time order (ties keep the scenario's order). */
+  private stepsOf(phase: Step['phase']): Array<{ step: Step; index: number }> {
     return this.steps
-      .filter((step) => step.phase === phase && isAwsStep(step))
       .map((step, index) => ({ step, index }))
-      .sort((a, b) => offsetMs(a.step.at ?? '0s') - offsetMs(b.step.at ?? '0s') || a.index - b.index)
-      .map(({ step }) => step);
+      .filter(({ step }) => step.phase === phase && isAwsStep(step))
+      .sort((a, b) => offsetMs(a.step.at ?? '0s') - offsetMs(b.step.at ?? '0s') || a.index - b.index);
   }
 
   /** The access key id a scenario credential reference stands for. */
@@ -99,10 +139,10 @@ export class AttackerRunner {
     return undefined;
   }
 
-  private playStep(step: Step, at: Date): AttackOutcome {
+  private playStep(step: Step, index: number, at: Date): AttackOutcome {
     const [serviceRaw, action = ''] = step.call.split(':', 2) as [string, string?];
     const service = serviceRaw.toLowerCase();
-    const base = { call: step.call, credential: step.credential };
+    const base = { step: index, call: step.call, credential: step.credential, actor: step.actor, ...(step.expect ? { expected: step.expect } : {}) };
     const params = { ...step.params };
 
     if (service === 'iam' || service === 'sts') {
@@ -152,6 +192,7 @@ export class AttackerRunner {
       caller,
       service,
       action,
+      iamAction: IAM_ACTION_OF[`${service}:${action}`] ?? `${service}:${action}`,
       resource: foreignResource(service, params, step.region, this.core.state.accountOf(caller)),
       params,
       region: step.region,
@@ -159,6 +200,7 @@ export class AttackerRunner {
       sourceIp: step.source_ip,
       userAgent: step.user_agent,
       readOnly: /^(Get|List|Describe|Head|BatchGet)/.test(action),
+      dataEvent: isDataEvent(service, action),
     });
     return { ...base, outcome: result.allowed ? 'success' : 'denied', eventID: result.eventID, ...(result.errorCode ? { errorCode: result.errorCode } : {}), accessKeyId };
   }

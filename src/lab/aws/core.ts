@@ -217,6 +217,8 @@ export class AwsCore {
     requestId: string;
     error?: { code: string; message: string };
     resources?: Array<Record<string, string>>;
+    /** A data event (S3 object-level, Lambda Invoke): not returned by LookupEvents, which has management events only. */
+    dataEvent?: boolean;
   }): string {
     const eventID = this.state.ids.uuid();
     const record: CloudTrailRecord = {
@@ -236,9 +238,9 @@ export class AwsCore {
       readOnly: fields.readOnly,
       ...(fields.resources ? { resources: fields.resources } : {}),
       eventType: 'AwsApiCall',
-      managementEvent: true,
+      managementEvent: !fields.dataEvent,
       recipientAccountId: fields.recipientAccountId,
-      eventCategory: 'Management',
+      eventCategory: fields.dataEvent ? 'Data' : 'Management',
       tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `${fields.eventSource.replace('.amazonaws.com', '')}.amazonaws.com` },
     };
     this.ctx.trail.record(record);
@@ -321,8 +323,8 @@ export class AwsCore {
    * `secretsmanager:GetSecretValue`): authorised with the evaluator and recorded in the trail,
    * so hunts and drills see it, but nothing is returned.
    */
-  foreignCall(input: { caller: Caller; service: string; action: string; resource: string; params: Record<string, unknown>; region: string; at: Date; sourceIp: string; userAgent: string; readOnly: boolean }): { allowed: boolean; eventID: string; errorCode?: string } {
-    const decision = this.authorize(input.caller, `${input.service}:${input.action}`, input.resource, input.at, input.sourceIp);
+  foreignCall(input: { caller: Caller; service: string; action: string; iamAction: string; resource: string; params: Record<string, unknown>; region: string; at: Date; sourceIp: string; userAgent: string; readOnly: boolean; dataEvent?: boolean }): { allowed: boolean; eventID: string; errorCode?: string } {
+    const decision = this.authorize(input.caller, input.iamAction, input.resource, input.at, input.sourceIp);
     this.noteUse(input.caller, { service: input.service, region: input.region, at: input.at });
     const errorCode = ACCESS_DENIED_CODE[input.service] ?? 'AccessDenied';
     const eventID = this.record({
@@ -339,6 +341,7 @@ export class AwsCore {
       recipientAccountId: this.state.accountOf(input.caller),
       requestId: this.state.ids.uuid(),
       ...(decision.allowed ? {} : { error: { code: errorCode, message: decision.message } }),
+      ...(input.dataEvent ? { dataEvent: true } : {}),
     });
     return decision.allowed ? { allowed: true, eventID } : { allowed: false, eventID, errorCode };
   }

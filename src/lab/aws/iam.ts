@@ -4,7 +4,7 @@ import { evaluateDetailed, MalformedPolicyError, parsePolicy, policySize, type C
 import {
   AwsError,
   iamErrors,
-  isoSeconds,
+  cloudTrailDate,
   listParam,
   paginate,
   parseAuthorization,
@@ -271,7 +271,7 @@ function iamOperations(): Record<string, OperationDef> {
         return {
           result: { AccessKey: { UserName: user.name, AccessKeyId: key.id, Status: key.status, SecretAccessKey: key.secret, CreateDate: key.created } },
           // CloudTrail logs the new key's id but never its secret.
-          responseElements: { accessKey: { userName: user.name, accessKeyId: key.id, status: key.status, createDate: isoSeconds(key.created) } },
+          responseElements: { accessKey: { userName: user.name, accessKeyId: key.id, status: key.status, createDate: cloudTrailDate(key.created, false) } },
           produced: key.id,
         };
       },

@@ -3,11 +3,12 @@ import type { CloudTrailRecord, LabContext, LabService } from '../types.js';
 import { AttackerRunner, type AttackOutcome } from './attacker.js';
 import { AwsCore } from './core.js';
 import { createIamService } from './iam.js';
-import { isoSeconds } from './protocol.js';
+import { cloudTrailDate, isoSeconds } from './protocol.js';
 import { createStsService } from './sts.js';
 import { AwsWorldState, RESPONDER_ACCESS_KEY_ID, RESPONDER_SECRET_ACCESS_KEY } from './world.js';
 
 export type { AttackOutcome } from './attacker.js';
+export { isAwsStep, stepKind } from './attacker.js';
 export { evaluate, evaluateDetailed, parsePolicy } from './policy.js';
 export { mintLabOidcToken } from './sts.js';
 export { AwsWorldState, RESPONDER_ACCESS_KEY_ID, RESPONDER_SECRET_ACCESS_KEY } from './world.js';
@@ -64,13 +65,13 @@ function seedSessionMints(core: AwsCore): void {
       userAgent: session.userAgent,
       requestParameters: { roleArn, roleSessionName: session.sessionName, durationSeconds: Math.round((session.expiresAt.getTime() - session.issuedAt.getTime()) / 1000) },
       responseElements: {
-        credentials: { accessKeyId: session.accessKeyId, expiration: isoSeconds(session.expiresAt) },
+        credentials: { accessKeyId: session.accessKeyId, expiration: cloudTrailDate(session.expiresAt, true) },
         subjectFromWebIdentityToken: session.webIdentity.subject,
         assumedRoleUser: { assumedRoleId, arn: `arn:aws:sts::${session.account}:assumed-role/${session.roleName}/${session.sessionName}` },
         provider: providerArn,
         audience: session.webIdentity.audience,
       },
-      readOnly: false,
+      readOnly: true,
       recipientAccountId: session.account,
       requestId: core.state.ids.uuid(),
       resources: [{ accountId: session.account, type: 'AWS::IAM::Role', ARN: roleArn }],

@@ -84,6 +84,20 @@ export function toXml(value: XmlValue): string {
   return xmlEscape(String(value));
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * The odd human date CloudTrail writes inside IAM/STS responseElements, in UTC:
+ * `createDate: "Aug 1, 2024 1:33:28 PM"`, `expiration: "Aug 1, 2024, 11:45:22 AM"` (as in the
+ * real records of the shared data, stratus-red-team CreateAccessKey / AssumeRole).
+ */
+export function cloudTrailDate(date: Date, commaAfterYear: boolean): string {
+  const hours = date.getUTCHours() % 12 === 0 ? 12 : date.getUTCHours() % 12;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const time = `${hours}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} ${date.getUTCHours() < 12 ? 'AM' : 'PM'}`;
+  return `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}, ${date.getUTCFullYear()}${commaAfterYear ? ',' : ''} ${time}`;
+}
+
 /** AWS's XML timestamps: ISO 8601 UTC, whole seconds. */
 export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -2,7 +2,7 @@ import type { LabContext } from '../types.js';
 import type { AwsCore, OperationDef, OperationInput, OperationOutput } from './core.js';
 import { QueryService } from './iam.js';
 import { evaluate, type ContextValue } from './policy.js';
-import { AwsError, isoSeconds } from './protocol.js';
+import { AwsError, cloudTrailDate } from './protocol.js';
 import type { RoleState, SessionState } from './world.js';
 
 /** STS's XML namespace (API version 2011-06-15). */
@@ -102,7 +102,9 @@ function stsOperations(): Record<string, OperationDef> {
       },
     },
     AssumeRole: {
-      readOnly: false,
+      // CloudTrail records STS credential calls as readOnly: true (shared data: stratus-red-team
+      // AssumeRole records); they change no IAM state, so a dry run may assume roles to read.
+      readOnly: true,
       // Decided inside: the role's trust policy AND the caller's identity policy (responder: admin).
       authorize: false,
       resource: (params) => params.get('RoleArn') ?? '*',
@@ -138,7 +140,7 @@ function stsOperations(): Record<string, OperationDef> {
           result: { Credentials: credentialsXml(session), AssumedRoleUser: assumedRoleUser },
           // AWS logs the new session's key id and expiry, never its secret.
           responseElements: {
-            credentials: { accessKeyId: session.accessKeyId, expiration: isoSeconds(session.expiresAt) },
+            credentials: { accessKeyId: session.accessKeyId, expiration: cloudTrailDate(session.expiresAt, true) },
             assumedRoleUser: { assumedRoleId: assumedRoleUser.AssumedRoleId, arn: assumedRoleUser.Arn },
           },
           produced: session.accessKeyId,
@@ -146,7 +148,9 @@ function stsOperations(): Record<string, OperationDef> {
       },
     },
     AssumeRoleWithWebIdentity: {
-      readOnly: false,
+      // CloudTrail records STS credential calls as readOnly: true (shared data: stratus-red-team
+      // AssumeRole records); they change no IAM state, so a dry run may assume roles to read.
+      readOnly: true,
       unauthenticated: true,
       authorize: false,
       resource: (params) => params.get('RoleArn') ?? '*',
@@ -189,7 +193,7 @@ function stsOperations(): Record<string, OperationDef> {
             Provider: providerArn, Audience: claims.aud,
           },
           responseElements: {
-            credentials: { accessKeyId: session.accessKeyId, expiration: isoSeconds(session.expiresAt) },
+            credentials: { accessKeyId: session.accessKeyId, expiration: cloudTrailDate(session.expiresAt, true) },
             subjectFromWebIdentityToken: claims.sub,
             assumedRoleUser: { assumedRoleId: assumedRoleUser.AssumedRoleId, arn: assumedRoleUser.Arn },
             provider: providerArn,
@@ -200,7 +204,9 @@ function stsOperations(): Record<string, OperationDef> {
       },
     },
     GetSessionToken: {
-      readOnly: false,
+      // CloudTrail records STS credential calls as readOnly: true (shared data: stratus-red-team
+      // AssumeRole records); they change no IAM state, so a dry run may assume roles to read.
+      readOnly: true,
       // Needs no permission; only long-term user keys may call it (STS API Reference).
       authorize: false,
       resource: () => '*',
@@ -216,7 +222,7 @@ function stsOperations(): Record<string, OperationDef> {
         });
         return {
           result: { Credentials: credentialsXml(session) },
-          responseElements: { credentials: { accessKeyId: session.accessKeyId, expiration: isoSeconds(session.expiresAt) } },
+          responseElements: { credentials: { accessKeyId: session.accessKeyId, expiration: cloudTrailDate(session.expiresAt, true) } },
           produced: session.accessKeyId,
         };
       },
