@@ -1,4 +1,5 @@
 import type { ActionDefinition } from './define.js';
+import { deactivateAccessKey } from './aws/deactivate-access-key.js';
 import { deleteAccessKey } from './aws/delete-access-key.js';
 import { findRoles } from './aws/find-roles.js';
 import { restrictOidcTrust } from './aws/restrict-oidc-trust.js';
@@ -16,6 +17,7 @@ export const actions: readonly ActionDefinition[] = [
   revokeRoleSessions,
   revokeUserSessions,
   rotateAccessKey,
+  deactivateAccessKey,
   deleteAccessKey,
 ];
 

@@ -4,6 +4,7 @@ import { actions } from '../../src/actions/index.js';
 import type { ActionDefinition } from '../../src/actions/define.js';
 import { responderPolicy, responderPolicyText } from '../../src/aws/iam-policy.js';
 import type { PolicyStatement } from '../../src/aws/policy.js';
+import { deactivateAccessKey } from '../../src/actions/aws/deactivate-access-key.js';
 import { deleteAccessKey } from '../../src/actions/aws/delete-access-key.js';
 import { findRoles } from '../../src/actions/aws/find-roles.js';
 import { restrictOidcTrust } from '../../src/actions/aws/restrict-oidc-trust.js';
@@ -45,6 +46,7 @@ describe('declared permissions cover the calls each action really makes (lab)', 
     [revokeRoleSessions, { role: 'deploy' }, true],
     [revokeUserSessions, { user: 'ci-deployer' }, true],
     [rotateAccessKey, { user: 'spare', delete_old: true }, true],
+    [deactivateAccessKey, { access_key_id: 'AKIAOLDKEY0000000001' }, true],
     [deleteAccessKey, { user: 'two-keys', access_key_id: 'AKIATWOKEYS000000002' }, false],
   ];
 

@@ -14,6 +14,7 @@ const samples: Record<string, unknown> = {
   accounts: ['111122223333', '444455556666'],
   user: 'ci-deployer',
   access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+  access_key_ids: ['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE'],
 };
 
 interface Step {
@@ -51,7 +52,7 @@ function evaluate(value: unknown, scope: { inputs: Record<string, unknown>; outp
 describe('AWS example playbooks', () => {
   it('there is one per AWS action', () => {
     expect(files.sort()).toEqual(
-      ['aws-delete-access-key.yaml', 'aws-find-roles.yaml', 'aws-restrict-oidc-trust.yaml', 'aws-revoke-role-sessions.yaml', 'aws-revoke-user-sessions.yaml', 'aws-rotate-access-key.yaml'],
+      ['aws-deactivate-access-key.yaml', 'aws-delete-access-key.yaml', 'aws-find-roles.yaml', 'aws-restrict-oidc-trust.yaml', 'aws-revoke-role-sessions.yaml', 'aws-revoke-user-sessions.yaml', 'aws-rotate-access-key.yaml'],
     );
   });
 

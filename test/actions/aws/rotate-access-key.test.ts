@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deactivateAccessKey } from '../../../src/actions/aws/deactivate-access-key.js';
 import { deleteAccessKey } from '../../../src/actions/aws/delete-access-key.js';
 import { rotateAccessKey } from '../../../src/actions/aws/rotate-access-key.js';
 import { isSecret, type Secret } from '../../../src/engine/secret.js';
@@ -131,5 +132,34 @@ describe('aws.delete-access-key in the lab', () => {
     const again = await planAndApply(deleteAccessKey, ctx, { user: 'spare', access_key_id: 'AKIASPAREKEY00000002' });
     expect(again.plan.changes).toEqual([]);
     expect(again.result.changed).toBe(false);
+  });
+});
+
+describe('aws.deactivate-access-key in the lab', () => {
+  it('finds the key’s user, deactivates it once, verifies, and compensates', async () => {
+    // Given an active key known only by its id
+    const { ctx, recorded } = harness.context();
+    // When deactivated
+    const { plan, result, input } = await planAndApply(deactivateAccessKey, ctx, { access_key_id: 'AKIAOLDKEY0000000001' });
+    // Then IAM named the user and the key is off
+    expect(plan.changes[0]).toMatchObject({ action: 'deactivate-access-key', resource: 'aws:iam:user/ci-deployer/access-key/AKIAOLDKEY0000000001' });
+    expect(result).toMatchObject({ changed: true, outputs: { user_name: 'ci-deployer' } });
+    expect(keysOf('ci-deployer')).toEqual([{ id: 'AKIAOLDKEY0000000001', status: 'Inactive' }]);
+    expect(credentialEvents(recorded)).toEqual([expect.objectContaining({ credential: 'AKIAOLDKEY0000000001', event: 'deactivated' })]);
+    await expect(deactivateAccessKey.verify(ctx, input, result)).resolves.toMatchObject({ verified: true });
+    // When run again / Then nothing changes
+    const again = await planAndApply(deactivateAccessKey, ctx, { access_key_id: 'AKIAOLDKEY0000000001' });
+    expect(again.plan.changes).toEqual([]);
+    expect(again.result.changed).toBe(false);
+    // When compensated / Then it is active again
+    await deactivateAccessKey.compensate!(ctx, input, result);
+    expect(keysOf('ci-deployer')).toEqual([{ id: 'AKIAOLDKEY0000000001', status: 'Active' }]);
+  });
+
+  it('refuses a key that is not the named user’s', async () => {
+    const { ctx } = harness.context();
+    await expect(deactivateAccessKey.plan(ctx, deactivateAccessKey.schema.parse({ access_key_id: 'AKIAOLDKEY0000000001', user: 'spare' }))).rejects.toThrow(
+      /not a key of user spare/,
+    );
   });
 });
