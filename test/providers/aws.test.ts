@@ -141,6 +141,18 @@ describe('LimitExceeded classification (FACTS.md, unverified there: pinned here)
     ]);
     clients.destroy();
   });
+  it('fails fast in adaptive mode too', async () => {
+    // Given adaptive retries (client-side rate limiting) and an endpoint answering LimitExceeded
+    script = () => ({ status: 409, body: xmlError('LimitExceeded', 'Cannot exceed quota for RolesPerAccount') });
+    const base = config();
+    const clients = createAwsClients({ ...base, aws: { ...base.aws, retryMode: 'adaptive' } });
+    // When called / Then one attempt only
+    await expect(clients.iam().send(new PutRolePolicyCommand({ RoleName: 'r', PolicyName: 'p', PolicyDocument: '{}' }))).rejects.toMatchObject({
+      name: 'LimitExceededException',
+    });
+    expect(seen).toHaveLength(1);
+    clients.destroy();
+  });
 });
 
 describe('createAwsClients', () => {
