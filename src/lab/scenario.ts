@@ -174,6 +174,11 @@ export const AwsWorld = z
   .object({
     accounts: z.array(Account).default([]),
     sessions: z.array(Session).default([]),
+    /**
+     * IAM eventual consistency (FACTS.md: changes "may take a few minutes"): a successful IAM
+     * write becomes visible to reads and to authorization this many ms later. 0 = at once.
+     */
+    propagation_delay_ms: z.number().int().min(0).optional(),
   })
   .strict();
 

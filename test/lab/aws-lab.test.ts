@@ -13,6 +13,7 @@ import { createLabContext } from '../../src/lab/context.js';
 import { serveService, type ServedService } from '../../src/lab/http.js';
 import { Scenario } from '../../src/lab/scenario.js';
 import type { LabContext } from '../../src/lab/types.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ACCOUNT = '123456789012';
@@ -222,6 +223,31 @@ describe('attacker after containment, decided by policy evaluation', () => {
     expect((await lab.playAttacker('after-containment')).map((o) => o.outcome)).toEqual(['denied', 'success']);
   });
 
+  it('AssumeRole: a trust naming the caller suffices in its account; one naming the account needs an identity allow', async () => {
+    const world = Scenario.parse({
+      name: 'assume',
+      description: 'trust vs identity policy',
+      aws: {
+        accounts: [
+          {
+            id: ACCOUNT,
+            roles: [
+              { name: 'named', trust_policy: { Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/u` }, Action: 'sts:AssumeRole' }] } },
+              { name: 'root', trust_policy: { Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] } },
+            ],
+            users: [{ name: 'u', access_keys: [{ id: 'AKIAUUUUUUUUUEXAMPLE', secret: 'u'.repeat(40), created: '-1d' }] }],
+          },
+        ],
+      },
+      attacker: [
+        { at: '-2m', credential: 'AKIAUUUUUUUUUEXAMPLE', call: 'sts:AssumeRole', params: { RoleArn: `arn:aws:iam::${ACCOUNT}:role/named` } },
+        { at: '-1m', credential: 'AKIAUUUUUUUUUEXAMPLE', call: 'sts:AssumeRole', params: { RoleArn: `arn:aws:iam::${ACCOUNT}:role/root` } },
+      ],
+    });
+    const lab = createAwsLab(world.aws, world.attacker, createLabContext());
+    expect((await lab.playAttacker('history')).map((o) => o.outcome)).toEqual(['success', 'denied']);
+  });
+
   it('expired sessions are refused with ExpiredToken and not written to the trail', async () => {
     // Given the Grafana scenario, whose release session expired an hour after the job
     const r = await startScenario('scenarios/grafana-missed-credential.yaml');
@@ -311,5 +337,55 @@ describe('CloudTrail records of the lab', () => {
       return ctx.trail.all().map((e) => [e.eventID, e.eventTime, e.eventName]);
     };
     expect(trailOf()).toEqual(trailOf());
+  });
+});
+
+describe('IAM eventual consistency (opt-in: aws.propagation_delay_ms)', () => {
+  it('makes a write visible to reads and to authorization only after the delay', async () => {
+    // Given the tj-actions world with a 2-minute propagation delay and a clock the test moves
+    const scenario = Scenario.parse(parse(readFileSync(join(root, 'scenarios/tj-actions-log-leak.yaml'), 'utf8')));
+    scenario.aws.propagation_delay_ms = 120_000;
+    let now = new Date();
+    const ctx: LabContext = { ...createLabContext({ seed: scenario.seed }), now: () => now };
+    const lab = createAwsLab(scenario.aws, scenario.attacker, ctx);
+    const served = [await serveService(lab.iam), await serveService(lab.sts)];
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: served[0]!.url, credentials: lab.responderCredentials, maxAttempts: 1 });
+    try {
+      // When the revocation is put
+      await iam.send(new PutRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'AWSRevokeOlderSessions', PolicyDocument: revokeOlderSessions(now) }));
+      // Then the write is stored at once, but a read-back does not see it yet and the old session still works
+      expect(lab.state.role(ACCOUNT, 'deploy')!.inlinePolicies.has('AWSRevokeOlderSessions')).toBe(true);
+      await expect(iam.send(new GetRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'AWSRevokeOlderSessions' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      expect((await lab.playAttacker('after-containment'))[0]).toMatchObject({ call: 's3:ListBuckets', outcome: 'success' });
+      // When the delay has passed
+      now = new Date(now.getTime() + 120_000);
+      // Then the read-back sees the policy and the old session is denied
+      expect(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'AWSRevokeOlderSessions' }))).PolicyDocument!)).toContain('aws:TokenIssueTime');
+      expect((await lab.playAttacker('after-containment'))[0]).toMatchObject({ call: 's3:ListBuckets', outcome: 'denied' });
+    } finally {
+      iam.destroy();
+      await Promise.all(served.map((s) => s.close()));
+    }
+  });
+});
+
+describe('CloudTrail history from the scenario', () => {
+  it('seeds real recorded events as they are, and offset eventTimes relative to the lab start', () => {
+    // Given real CloudTrail records (Stratus Red Team, Apache-2.0) and one with an offset time
+    const real = JSON.parse(readFileSync(sharedData('cloudtrail/stratus-red-team/aws.persistence.iam-create-admin-user.json'), 'utf8')) as Array<Record<string, unknown>>;
+    const world = Scenario.parse({
+      name: 'history',
+      description: 'raw history',
+      aws: { accounts: [{ id: ACCOUNT, cloudtrail_history: [...real, { eventTime: '-3d', eventSource: 'iam.amazonaws.com', eventName: 'ListRoles', userIdentity: { type: 'IAMUser', userName: 'old-admin' } }] }] },
+    });
+    const startedAt = new Date('2026-05-11T20:00:00Z');
+    const ctx = createLabContext({ startedAt });
+    // When the lab is built
+    createAwsLab(world.aws, world.attacker, ctx);
+    // Then the real records are in the trail unchanged, and the offset one is stamped 3 days back
+    const trail = ctx.trail.all();
+    expect(trail.slice(0, real.length)).toEqual(real);
+    expect(trail[real.length]).toMatchObject({ eventTime: '2026-05-08T20:00:00Z', eventName: 'ListRoles', awsRegion: 'us-east-1', recipientAccountId: ACCOUNT });
+    expect(trail[real.length]!.eventID).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

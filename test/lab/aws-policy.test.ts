@@ -193,3 +193,46 @@ describe('policy parsing and sizes', () => {
     fc.assert(fc.property(fc.string(), (value) => wildcardMatch('*', value)));
   });
 });
+
+describe('policy evaluator: properties', () => {
+  const actions = ['s3:GetObject', 's3:PutObject', 'iam:CreateAccessKey', 'sts:AssumeRole', 'ec2:DescribeInstances'];
+  const patterns = ['*', 's3:*', 'iam:*', 's3:Get*', 'iam:CreateAccessKey', 'ec2:Describe?nstances', 'sts:*'];
+  const statement = fc.record({
+    Effect: fc.constantFrom('Allow', 'Deny'),
+    Action: fc.subarray(patterns, { minLength: 1 }),
+    Resource: fc.constantFrom('*', 'arn:aws:s3:::a/*', 'arn:aws:iam::1:user/*'),
+  });
+  const policy = fc.array(statement, { minLength: 1, maxLength: 4 }).map((Statement) => ({ Version: '2012-10-17', Statement }));
+  const request = fc.record({ action: fc.constantFrom(...actions), resource: fc.constantFrom('arn:aws:s3:::a/x', 'arn:aws:iam::1:user/u', 'arn:aws:ec2:us-east-1:1:instance/i') });
+
+  it('adding a policy never turns an explicit deny into something else', () => {
+    fc.assert(
+      fc.property(policy, policy, request, (first, extra, { action, resource }) => {
+        const before = evaluate({ action, resource, context: {}, identityPolicies: [first] });
+        const after = evaluate({ action, resource, context: {}, identityPolicies: [first, extra] });
+        if (before === 'explicit-deny') expect(after).toBe('explicit-deny');
+        if (before === 'allow') expect(after).not.toBe('implicit-deny');
+      }),
+    );
+  });
+
+  it('the order of policies and statements does not matter', () => {
+    fc.assert(
+      fc.property(policy, policy, request, (a, b, { action, resource }) => {
+        const forward = evaluate({ action, resource, context: {}, identityPolicies: [a, b] });
+        const backward = evaluate({ action, resource, context: {}, identityPolicies: [b, { ...a, Statement: [...a.Statement].reverse() }] });
+        expect(backward).toBe(forward);
+      }),
+    );
+  });
+
+  it('a Deny "*" on a session issued before the cutoff always wins (AWSRevokeOlderSessions)', () => {
+    fc.assert(
+      fc.property(policy, request, fc.integer({ min: 1, max: 10_000_000 }), (p, { action, resource }, ageSeconds) => {
+        const cutoff = '2026-05-11T19:40:00Z';
+        const issued = new Date(Date.parse(cutoff) - ageSeconds * 1000).toISOString();
+        expect(evaluate({ action, resource, context: { 'aws:TokenIssueTime': issued }, identityPolicies: [p, REVOKE] })).toBe('explicit-deny');
+      }),
+    );
+  });
+});

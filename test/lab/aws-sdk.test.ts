@@ -298,6 +298,21 @@ describe('lab IAM through the real SDK', () => {
     expect(requests.filter((r) => r.operation === 'PutUserPolicy').map((r) => r.status)).toEqual([409, 409]);
   });
 
+  it('answers malformed requests with Query-protocol errors', async () => {
+    const { iam } = await start();
+    // A missing required parameter (the SDK does not check it client-side)
+    await expect(iam.send(new GetRoleCommand({} as never))).rejects.toMatchObject({ name: 'ValidationError', $metadata: { httpStatusCode: 400 } });
+    // An operation IAM does not have, and an unknown access key
+    const auth = (key: string) => `AWS4-HMAC-SHA256 Credential=${key}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00`;
+    const post = (key: string, body: string) => fetch(harness!.served[0]!.url, { method: 'POST', headers: { authorization: auth(key), 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const invalid = await post('AKIALABRESPONDER0001', 'Action=GetRoles&Version=2010-05-08');
+    expect(invalid.status).toBe(400);
+    expect(await invalid.text()).toContain('<Code>InvalidAction</Code>');
+    const unknown = await post('AKIANOTAKEYNOTAKEY00', 'Action=GetRole&Version=2010-05-08&RoleName=deploy');
+    expect(unknown.status).toBe(403);
+    expect(await unknown.text()).toContain('<Code>InvalidClientTokenId</Code>');
+  });
+
   it('logs the request with operation and mutating flag', async () => {
     const { iam, requests } = await start();
     await iam.send(new GetRoleCommand({ RoleName: 'deploy' }));

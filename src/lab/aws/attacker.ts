@@ -183,7 +183,7 @@ export class AttackerRunner {
     const accessKeyId = this.resolve(step.credential);
     if (!accessKeyId) throw new Error(`attacker step ${step.call}: unknown credential ${step.credential}`);
     const session = this.core.state.sessions.get(accessKeyId);
-    const caller = this.core.state.identify(accessKeyId, session?.sessionToken, at);
+    const caller = this.core.identify(accessKeyId, session?.sessionToken, at);
     if ('problem' in caller) {
       // Refused before authorization; CloudTrail mostly does not record these (FACTS.md).
       return { ...base, outcome: 'denied', eventID: '', errorCode: caller.problem === 'expired-token' ? 'ExpiredToken' : 'InvalidClientTokenId', accessKeyId };

@@ -1,7 +1,7 @@
 import type { CloudTrailRecord, LabContext } from '../types.js';
 import { evaluateDetailed, type ContextValue } from './policy.js';
 import { AwsError, iamErrors, type XmlValue } from './protocol.js';
-import type { AwsWorldState, Caller } from './world.js';
+import type { AccountState, AwsWorldState, Caller, CredentialProblem } from './world.js';
 
 /**
  * What IAM and STS share: who is calling, may they, and the CloudTrail record of every call.
@@ -39,6 +39,8 @@ export interface OperationInput {
   caller: Caller | undefined;
   /** The caller's account (the account IAM calls act on). */
   account: string;
+  /** The world this operation sees: the latest state for writes, the (possibly lagging) view for reads. */
+  state: AwsWorldState;
   at: Date;
   call: CallInput;
   /** Set by handlers that know the identity better than the credential (web identity callers). */
@@ -103,10 +105,35 @@ export function requestParameters(params: URLSearchParams): Record<string, unkno
 }
 
 export class AwsCore {
+  /**
+   * What reads and authorization see. The same object as `state` unless the scenario sets a
+   * propagation delay; then a replica that receives each account's writes that much later.
+   */
+  readonly view: AwsWorldState;
+  private readonly pending: Array<{ visibleAt: number; account: string; snapshot: AccountState }> = [];
+
   constructor(
+    /** The latest state: writes go here; tests assert on it. */
     readonly state: AwsWorldState,
     readonly ctx: LabContext,
-  ) {}
+    private readonly propagationDelayMs = 0,
+  ) {
+    this.view = propagationDelayMs > 0 ? state.replica() : state;
+  }
+
+  /** Makes writes whose propagation delay has passed visible to reads and authorization. */
+  settle(now: Date = this.ctx.now()): void {
+    while (this.pending.length > 0 && this.pending[0]!.visibleAt <= now.getTime()) {
+      const { account, snapshot } = this.pending.shift()!;
+      this.view.accounts.set(account, snapshot);
+    }
+  }
+
+  /** Resolves a credential as IAM currently sees it (after settling propagated writes). */
+  identify(accessKeyId: string, sessionToken: string | undefined, at: Date): Caller | { problem: CredentialProblem } {
+    this.settle();
+    return this.view.identify(accessKeyId, sessionToken, at);
+  }
 
   /** CloudTrail userIdentity of a caller, as AWS writes it. */
   userIdentity(caller: Caller): Record<string, unknown> {
@@ -145,14 +172,17 @@ export class AwsCore {
 
   /** The identity policies that apply to a caller right now (so a policy put later applies at once). */
   identityPolicies(caller: Caller): string[] {
-    if (caller.kind === 'user') return [...caller.user.inlinePolicies.values(), ...caller.user.managedPolicies.values()];
+    if (caller.kind === 'user') {
+      const user = this.view.user(caller.user.account, caller.user.name) ?? caller.user;
+      return [...user.inlinePolicies.values(), ...user.managedPolicies.values()];
+    }
     if (caller.kind === 'session') {
       const s = caller.session;
       if (s.kind === 'user') {
-        const user = this.state.user(s.account, s.userName ?? '');
+        const user = this.view.user(s.account, s.userName ?? '');
         return user ? [...user.inlinePolicies.values(), ...user.managedPolicies.values()] : [];
       }
-      const role = this.state.role(s.account, s.roleName ?? '');
+      const role = this.view.role(s.account, s.roleName ?? '');
       return role ? [...role.inlinePolicies.values(), ...role.managedPolicies.values()] : [];
     }
     return [];
@@ -259,11 +289,12 @@ export class AwsCore {
     if (!operation) return { requestId, result: null, error: iamErrors.invalidAction(input.action) };
 
     let caller: Caller | undefined;
+    this.settle();
     // Unauthenticated operations ignore any signature: AWS decides them on the token alone.
     if (operation.unauthenticated) {
       caller = undefined;
     } else if (input.accessKeyId !== undefined) {
-      const identified = this.state.identify(input.accessKeyId, input.sessionToken, input.at);
+      const identified = this.view.identify(input.accessKeyId, input.sessionToken, input.at);
       if ('problem' in identified) {
         return { requestId, result: null, error: identified.problem === 'expired-token' ? iamErrors.expiredToken() : iamErrors.invalidClientTokenId() };
       }
@@ -276,7 +307,7 @@ export class AwsCore {
     const eventSource = `${input.service}.amazonaws.com`;
     // IAM is global: its events are logged in us-east-1 (FACTS.md, CloudTrail).
     const awsRegion = input.service === 'iam' ? 'us-east-1' : input.region;
-    const opInput: OperationInput = { params: input.params, caller, account, at: input.at, call: input, trail: {}, core: this };
+    const opInput: OperationInput = { params: input.params, caller, account, state: operation.readOnly ? this.view : this.state, at: input.at, call: input, trail: {}, core: this };
     let output: OperationOutput | undefined;
     let error: AwsError | undefined;
 
@@ -296,6 +327,10 @@ export class AwsCore {
       }
     }
     if (caller) this.noteUse(caller, input);
+    if (!error && !operation.readOnly && this.view !== this.state) {
+      // IAM's eventual consistency: this account's new state reaches reads and authorization later.
+      this.pending.push({ visibleAt: this.ctx.now().getTime() + this.propagationDelayMs, account, snapshot: this.state.snapshotAccount(account) });
+    }
 
     const userIdentity = opInput.trail.userIdentity ?? (caller ? this.userIdentity(caller) : { type: 'Unknown' });
     const eventID = this.record({
@@ -348,10 +383,15 @@ export class AwsCore {
 
   /** GetAccessKeyLastUsed / RoleLastUsed bookkeeping. */
   private noteUse(caller: Caller, input: { service: string; region: string; at: Date }): void {
-    if (caller.kind === 'user') caller.key.lastUsed = { date: input.at, service: input.service, region: input.region };
-    if (caller.kind === 'session' && caller.session.kind === 'role') {
-      const role = this.state.role(caller.session.account, caller.session.roleName ?? '');
-      if (role && (!role.lastUsed || role.lastUsed.date < input.at)) role.lastUsed = { date: input.at, region: input.region };
+    for (const world of new Set([this.state, this.view])) {
+      if (caller.kind === 'user') {
+        const key = world.findKey(caller.accessKeyId)?.key;
+        if (key) key.lastUsed = { date: input.at, service: input.service, region: input.region };
+      }
+      if (caller.kind === 'session' && caller.session.kind === 'role') {
+        const role = world.role(caller.session.account, caller.session.roleName ?? '');
+        if (role && (!role.lastUsed || role.lastUsed.date < input.at)) role.lastUsed = { date: input.at, region: input.region };
+      }
     }
   }
 }

@@ -40,7 +40,7 @@ function required(params: URLSearchParams, name: string): string {
 
 function roleOf(input: OperationInput): RoleState {
   const name = required(input.params, 'RoleName');
-  const role = input.core.state.role(input.account, name);
+  const role = input.state.role(input.account, name);
   if (!role) throw iamErrors.noSuchEntity(`The role with name ${name} cannot be found.`);
   return role;
 }
@@ -48,7 +48,7 @@ function roleOf(input: OperationInput): RoleState {
 /** The user a call names, or the caller itself when UserName is omitted (as IAM does). */
 function userOf(input: OperationInput, optional = false): UserState {
   const name = input.params.get('UserName');
-  const state = core(input).state;
+  const state = input.state;
   if (name === null || name === '') {
     if (!optional) required(input.params, 'UserName');
     const caller = input.caller;
@@ -62,16 +62,12 @@ function userOf(input: OperationInput, optional = false): UserState {
   throw iamErrors.noSuchEntity(`The user with name ${name} cannot be found.`);
 }
 
-function core(input: OperationInput): AwsCore {
-  return input.core;
-}
-
 /** The responder's admin user as a read-only IAM user record (it is not part of the scenario's world). */
 function responderUser(input: OperationInput): UserState {
-  const r = core(input).state.responder;
+  const r = input.core.state.responder;
   return {
-    account: r.account, name: r.userName, path: '/', arn: r.arn, userId: r.userId, createDate: core(input).ctx.startedAt,
-    accessKeys: [{ id: r.accessKeyId, secret: r.secretAccessKey, status: 'Active', created: core(input).ctx.startedAt, origin: 'scenario' }],
+    account: r.account, name: r.userName, path: '/', arn: r.arn, userId: r.userId, createDate: input.core.ctx.startedAt,
+    accessKeys: [{ id: r.accessKeyId, secret: r.secretAccessKey, status: 'Active', created: input.core.ctx.startedAt, origin: 'scenario' }],
     inlinePolicies: new Map([['lab-admin', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] })]]),
     managedPolicies: new Map(),
   };
@@ -140,7 +136,7 @@ function iamOperations(): Record<string, OperationDef> {
       resource: (_params, account) => `arn:aws:iam::${account}:role/`,
       run: (input) => {
         const prefix = input.params.get('PathPrefix') ?? '/';
-        const roles = [...core(input).state.account(input.account)!.roles.values()]
+        const roles = [...input.state.account(input.account)!.roles.values()]
           .filter((role) => role.path.startsWith(prefix))
           .sort((a, b) => a.name.localeCompare(b.name));
         const { page, isTruncated, marker } = paginate(roles, input.params);
@@ -229,7 +225,7 @@ function iamOperations(): Record<string, OperationDef> {
       readOnly: true,
       resource: (_params, account) => `arn:aws:iam::${account}:user/`,
       run: (input) => {
-        const users = [...core(input).state.account(input.account)!.users.values()].sort((a, b) => a.name.localeCompare(b.name));
+        const users = [...input.state.account(input.account)!.users.values()].sort((a, b) => a.name.localeCompare(b.name));
         const { page, isTruncated, marker } = paginate(users, input.params);
         return { result: { Users: page.map(userXml), IsTruncated: isTruncated, Marker: marker } };
       },
@@ -259,7 +255,7 @@ function iamOperations(): Record<string, OperationDef> {
         if (user.accessKeys.length >= IAM_LIMITS.accessKeysPerUser) {
           throw iamErrors.limitExceeded(`Cannot exceed quota for AccessKeysPerUser: ${IAM_LIMITS.accessKeysPerUser}`);
         }
-        const state = core(input).state;
+        const state = input.state;
         const key: AccessKeyState = {
           id: state.ids.awsId('AKIA'),
           secret: state.ids.secret(),
@@ -307,8 +303,8 @@ function iamOperations(): Record<string, OperationDef> {
       resource: () => '*',
       run: (input) => {
         const id = required(input.params, 'AccessKeyId');
-        const state = core(input).state;
-        const found = state.findKey(id);
+        const state = input.state;
+        const found = state.findKey(id) ?? (id === state.responder.accessKeyId ? { user: responderUser(input), key: responderUser(input).accessKeys[0]! } : undefined);
         // IAM answers AccessDenied (not NoSuchEntity) for a key id it does not know in this account.
         if (!found || found.user.account !== input.account) throw iamErrors.accessDenied(`User: ${input.caller ? state.arnOf(input.caller) : 'anonymous'} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key ${id}`);
         const used = found.key.lastUsed;
@@ -375,7 +371,7 @@ function iamOperations(): Record<string, OperationDef> {
 
 /** SimulatePrincipalPolicy with the lab's evaluator (what `doctor` uses to check permissions). */
 function simulatePrincipalPolicy(input: OperationInput): { result: XmlValue } {
-  const state = core(input).state;
+  const state = input.state;
   const source = required(input.params, 'PolicySourceArn');
   const actions = listParam(input.params, 'ActionNames');
   if (actions.length === 0) throw iamErrors.validation("1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: Member must not be null");

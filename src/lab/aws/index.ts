@@ -86,7 +86,7 @@ function seedSessionMints(core: AwsCore): void {
  */
 export function createAwsLab(world: Scenario['aws'], attacker: Scenario['attacker'], ctx: LabContext): AwsLab {
   const state = new AwsWorldState(world, ctx);
-  const core = new AwsCore(state, ctx);
+  const core = new AwsCore(state, ctx, world.propagation_delay_ms ?? 0);
   const iam = createIamService(core, ctx);
   const sts = createStsService(core, ctx);
   const runner = new AttackerRunner(attacker, core, { iam, sts }, ctx);

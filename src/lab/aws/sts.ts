@@ -91,7 +91,7 @@ function stsOperations(): Record<string, OperationDef> {
       authorize: false,
       resource: () => '*',
       run: (input) => {
-        const state = input.core.state;
+        const state = input.state;
         const caller = input.caller!;
         let userId: string;
         if (caller.kind === 'responder') userId = caller.responder.userId;
@@ -110,7 +110,7 @@ function stsOperations(): Record<string, OperationDef> {
       resource: (params) => params.get('RoleArn') ?? '*',
       run: (input): OperationOutput => {
         const core = input.core;
-        const state = core.state;
+        const state = input.state;
         const caller = input.caller!;
         const roleArn = required(input, 'RoleArn');
         const name = sessionName(input);
@@ -127,7 +127,14 @@ function stsOperations(): Record<string, OperationDef> {
         const context = core.requestContext(caller, input.at, input.call.sourceIp);
         const trust = evaluate({ principal, action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: [], resourcePolicy: role.trustPolicy });
         if (trust !== 'allow') throw denied;
-        if (!core.authorize(caller, 'sts:AssumeRole', role.arn, input.at, input.call.sourceIp).allowed) throw denied;
+        // Within one account a trust policy that names the caller itself is enough; one that
+        // only names the account (root) delegates to the caller's identity policy, which must
+        // then allow sts:AssumeRole too (IAM User Guide, policy evaluation across/within accounts).
+        const sameAccount = principal.account === role.account;
+        const namesCaller =
+          sameAccount &&
+          evaluate({ principal: { ...principal, account: '' }, action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: [], resourcePolicy: role.trustPolicy }) === 'allow';
+        if (!namesCaller && !core.authorize(caller, 'sts:AssumeRole', role.arn, input.at, input.call.sourceIp).allowed) throw denied;
         // Role chaining limits the session to one hour (IAM User Guide, id_roles_terms-and-concepts).
         const chained = caller.kind === 'session';
         const seconds = duration(input, 3600, chained ? 3600 : role.maxSessionDuration);
@@ -155,7 +162,7 @@ function stsOperations(): Record<string, OperationDef> {
       authorize: false,
       resource: (params) => params.get('RoleArn') ?? '*',
       run: (input): OperationOutput => {
-        const state = input.core.state;
+        const state = input.state;
         const roleArn = required(input, 'RoleArn');
         const name = sessionName(input);
         const claims = readWebIdentityToken(required(input, 'WebIdentityToken'));
@@ -211,7 +218,7 @@ function stsOperations(): Record<string, OperationDef> {
       authorize: false,
       resource: () => '*',
       run: (input): OperationOutput => {
-        const state = input.core.state;
+        const state = input.state;
         const caller = input.caller!;
         if (caller.kind === 'session') throw stsErrors.accessDenied('Cannot call GetSessionToken with session credentials');
         const seconds = duration(input, 43_200, 129_600);

@@ -322,6 +322,30 @@ export class AwsWorldState {
     return session;
   }
 
+  /** A deep copy of one account's roles and users (what a lagging IAM replica holds). */
+  snapshotAccount(id: string): AccountState {
+    const account = this.accounts.get(id)!;
+    const roles = new Map([...account.roles].map(([key, role]) => [key, { ...role, inlinePolicies: new Map(role.inlinePolicies), managedPolicies: new Map(role.managedPolicies), ...(role.lastUsed ? { lastUsed: { ...role.lastUsed } } : {}) }]));
+    const users = new Map(
+      [...account.users].map(([key, user]) => [
+        key,
+        { ...user, accessKeys: user.accessKeys.map((k) => ({ ...k, ...(k.lastUsed ? { lastUsed: { ...k.lastUsed } } : {}) })), inlinePolicies: new Map(user.inlinePolicies), managedPolicies: new Map(user.managedPolicies) },
+      ]),
+    );
+    return { ...account, regions: [...account.regions], roles, users };
+  }
+
+  /**
+   * A second view of the same world for eventual consistency: its own copy of the accounts,
+   * sharing sessions, the responder and the id generator with this one.
+   */
+  replica(): AwsWorldState {
+    const view = Object.create(AwsWorldState.prototype) as AwsWorldState;
+    const accounts = new Map([...this.accounts.keys()].map((id) => [id, this.snapshotAccount(id)]));
+    Object.assign(view, { accounts, sessions: this.sessions, responder: this.responder, ids: this.ids, ctx: this.ctx });
+    return view;
+  }
+
   /** Now, per the lab's clock. */
   now(): Date {
     return this.ctx.now();
