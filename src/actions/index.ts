@@ -10,6 +10,13 @@ import { findWorkflowUses } from './github/find-workflow-uses.js';
 import { inventory } from './github/inventory.js';
 import { revokeTokens } from './github/revoke-tokens.js';
 import { rotateSecret } from './github/rotate-secret.js';
+import { deactivateAccessKey } from './aws/deactivate-access-key.js';
+import { deleteAccessKey } from './aws/delete-access-key.js';
+import { findRoles } from './aws/find-roles.js';
+import { restrictOidcTrust } from './aws/restrict-oidc-trust.js';
+import { revokeRoleSessions } from './aws/revoke-role-sessions.js';
+import { revokeUserSessions } from './aws/revoke-user-sessions.js';
+import { rotateAccessKey } from './aws/rotate-access-key.js';
 
 /**
  * The registry: every action a playbook can use, as a plain list. A new action adds its file
@@ -27,6 +34,13 @@ export const actions: readonly ActionDefinition[] = [
   deleteDeployKey,
   revokeTokens,
   huntCloudtrail,
+  findRoles,
+  restrictOidcTrust,
+  revokeRoleSessions,
+  revokeUserSessions,
+  rotateAccessKey,
+  deactivateAccessKey,
+  deleteAccessKey,
 ];
 
 export function findAction(id: string): ActionDefinition | undefined {

@@ -29,6 +29,11 @@ export interface Clients {
   s3?(region?: string, target?: AwsTarget): S3Client;
   /** Athena, for the hunt's athena source (optional: added by the hunt). */
   athena?(region: string, target?: AwsTarget): AthenaClient;
+  /**
+   * STS signed with given credentials (a new access key being proven), same endpoint and
+   * middleware as `sts()`. Optional: src/providers/aws.ts `createAwsClients` provides it.
+   */
+  stsWithCredentials?(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, target?: AwsTarget): STSClient;
 }
 
 /** What an action sees while it plans, applies, verifies or compensates. */

@@ -32,6 +32,8 @@ export interface ProviderConfig {
     /** Static credentials given explicitly (the lab's fake ones); otherwise the SDK's default chain. */
     credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
     maxAttempts?: number;
+    /** The SDK's retry mode; unset leaves it to AWS_RETRY_MODE / the profile (default `standard`). */
+    retryMode?: 'standard' | 'adaptive';
   };
   /** Called once per HTTP API call made by any client, for the journal. */
   onApiCall?: (call: ApiCallRecord) => void;

@@ -1,24 +1,24 @@
 import type { Clients } from '../engine/context.js';
-import { UsageError } from '../engine/errors.js';
+import { createAwsClients } from './aws.js';
 import type { ProviderConfig } from './config.js';
 import { createGitHubClients } from './github.js';
 
 /**
- * Builds the Clients object actions get through their context. GitHub clients come from
- * src/providers/github.ts; the AWS side is not wired on this branch (the lead merges it with
- * src/providers/aws.ts): asking for an AWS client says so instead of failing obscurely.
+ * Builds the Clients object actions get through their context, from one ProviderConfig:
+ * GitHub clients from src/providers/github.ts, AWS clients from src/providers/aws.ts. Real
+ * use and the lab differ only in what the config holds (endpoints, token, credentials).
  */
-export function createClients(config: ProviderConfig): Clients {
+export function createClients(config: ProviderConfig): Clients & { destroy(): void } {
   const github = createGitHubClients(config);
-  const noAws = (): never => {
-    throw new UsageError('AWS not configured: this build has no AWS client factory');
-  };
+  const aws = createAwsClients(config);
   return {
     config,
     github: () => github.github(),
     githubUnauthenticated: () => github.githubUnauthenticated(),
-    iam: noAws,
-    sts: noAws,
-    cloudtrail: noAws,
+    iam: (target) => aws.iam(target),
+    sts: (target) => aws.sts(target),
+    cloudtrail: (region, target) => aws.cloudtrail(region, target),
+    stsWithCredentials: (credentials, target) => aws.stsWithCredentials(credentials, target),
+    destroy: () => aws.destroy(),
   };
 }
