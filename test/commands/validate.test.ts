@@ -64,13 +64,15 @@ describe('cicd-ir validate', () => {
     expect(outcome.exitCode).toBe(2);
   });
 
-  it('exits 2 as a real process, with no stack trace', () => {
+  it('exits 2 as a real process, with no stack trace', async () => {
     // Given a playbook naming an action that is not registered (the real, separate process has no fakes)
-    const { status, stderr, stdout } = spawnCli(['validate', bad]);
+    const unknown = join(dir, 'unknown-action.yaml');
+    await writeFile(unknown, 'name: bad\nsteps:\n  - id: a\n    uses: github.no-such-action\n    with: { repo: a/b }\n');
+    const { status, stderr, stdout } = spawnCli(['validate', unknown]);
     // Then the process exit code is 2 and stderr holds only the located message
     expect(status).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:11: unknown action 'github.disable-workflow'`));
+    expect(stderr).toMatch(new RegExp(`^${unknown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:11: unknown action 'github.no-such-action'`));
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -56,7 +56,8 @@ export const rotateSecret = defineAction<Input>({
     fingerprint: 'fingerprint of the value written (never the value)',
     applied_at: 'when the value was written (ISO)',
   },
-  example: { repo: 'acme/app', name: 'AWS_SECRET_ACCESS_KEY', value: '${{ steps.new-key.outputs.secret_access_key }}' },
+  // A key id is not secret, so it may be set as plain text; secret values come from a step's secret output.
+  example: { repo: 'acme/app', name: 'AWS_ACCESS_KEY_ID', value: 'AKIAEXAMPLEROTATED01', allow_plaintext: true },
 
   async plan(ctx, input) {
     const scope = scopeOf(input);
