@@ -193,6 +193,7 @@ const FUNCTIONS = {
   format: [1, Infinity],
   toJSON: [1, 1],
   fromJSON: [1, 1],
+  union: [1, Infinity],
 } as const satisfies Record<string, readonly [number, number]>;
 type FunctionName = keyof typeof FUNCTIONS;
 
@@ -631,6 +632,23 @@ class Evaluator {
       }
       case 'toJSON':
         return JSON.stringify(args[0] ?? null);
+      case 'union': {
+        // Lists from fanned-out steps are lists of lists: flatten them all, drop empties and
+        // duplicates, so `for_each` can run once per distinct role, key or subject.
+        const seen = new Set<string>();
+        const out: unknown[] = [];
+        const add = (value: unknown): void => {
+          if (Array.isArray(value)) return value.forEach(add);
+          if (value === null || value === undefined || value === '') return;
+          const key = JSON.stringify(value);
+          if (!seen.has(key)) {
+            seen.add(key);
+            out.push(value);
+          }
+        };
+        args.forEach(add);
+        return out;
+      }
       case 'fromJSON': {
         const text = toText(args[0]);
         try {

@@ -173,6 +173,25 @@ describe('operators and functions', () => {
   });
 });
 
+describe('union()', () => {
+  it('flattens the lists of fanned-out steps, dropping empties and duplicates in first-seen order', () => {
+    // Given per-repo role lists from a for_each step and roles given as an input
+    const s = scope({
+      inputs: { roles: ['deploy', ''] },
+      steps: { find: { outputs: { role_names: [['deploy', 'release'], [], ['release', 'audit']] }, status: 'applied' } },
+    });
+    // When they are united
+    const roles = evaluate('${{ union(inputs.roles, steps.find.outputs.role_names) }}', s);
+    // Then each role appears once
+    expect(roles).toEqual(['deploy', 'release', 'audit']);
+  });
+
+  it('refuses a secret like every other function', () => {
+    const s = scope({ inputs: { key: new Secret('AKIA-not-a-real-secret-value') as unknown as string } });
+    expect(() => evaluate('${{ union(inputs.key) }}', s)).toThrow(/secret/);
+  });
+});
+
 describe('evaluateCondition', () => {
   it('accepts bare and wrapped expressions and uses truthiness', () => {
     expect(evaluateCondition('inputs.count == 3', scope())).toBe(true);
