@@ -26,7 +26,13 @@ const schema = z
      * Compromised OIDC subjects (`sub` claims or StringLike patterns), in either format:
      * `repo:acme/app:ref:refs/heads/main`, `repo:acme/app:*`, `repo:acme@12/app@34:environment:prod`.
      */
-    subjects: z.array(z.string().min(1).max(1024)).min(1),
+    subjects: z.array(z.string().min(1).max(1024)).min(1).optional(),
+    /**
+     * Compromised repositories (`owner/name`): every subject of each (`repo:owner/name:*`) is
+     * denied. The safe choice in containment: whoever controls a workflow can usually push
+     * another branch or tag and present another subject of the same repository.
+     */
+    repos: z.array(z.string().regex(/^[A-Za-z0-9_.-]+(@\d+)?\/[A-Za-z0-9_.-]+(@\d+)?$/, 'owner/repo')).min(1).optional(),
     /** `deny` (default): add an explicit Deny, keep the rest. `remove`: drop the Allow values that admit them. */
     mode: z.enum(['deny', 'remove']).default('deny'),
     /** The account's trust-policy size quota, if raised from the default 2,048 (at most 4,096). */
@@ -35,9 +41,17 @@ const schema = z
     ...targetFields,
   })
   .strict()
-  .superRefine(checkTargetFields);
+  .superRefine((input, issues) => {
+    if (!input.subjects && !input.repos) issues.addIssue({ code: 'custom', path: ['subjects'], message: 'give subjects, repos, or both' });
+    checkTargetFields(input, issues);
+  });
 
 type Input = z.infer<typeof schema>;
+
+/** The subjects to shut out: those given, plus every subject of each compromised repository. */
+function subjectsOf(input: Input): string[] {
+  return [...new Set([...(input.subjects ?? []), ...(input.repos ?? []).map((repo) => `repo:${repo}:*`)])];
+}
 
 /** What plan read: the role and its trust policy as it was. */
 interface TrustState {
@@ -69,7 +83,7 @@ async function readTrust(ctx: ActionContext, input: Input): Promise<{ name: stri
 }
 
 function rewrite(document: PolicyDocument, input: Input): TrustRewrite {
-  return input.mode === 'remove' ? removeSubjectAllows(document, input.subjects) : addSubjectDeny(document, input.subjects);
+  return input.mode === 'remove' ? removeSubjectAllows(document, subjectsOf(input)) : addSubjectDeny(document, subjectsOf(input));
 }
 
 function checkRewrite(ctx: ActionContext, input: Input, roleName: string, result: TrustRewrite): void {
@@ -143,7 +157,7 @@ export const restrictOidcTrust = defineAction({
         {
           resource: role.arn,
           action: 'update-trust-policy',
-          summary: `${input.mode === 'remove' ? 'narrow' : 'deny'} GitHub OIDC subjects ${input.subjects.join(', ')} in the trust policy of ${role.name}: ${result.notes.join('; ')}`,
+          summary: `${input.mode === 'remove' ? 'narrow' : 'deny'} GitHub OIDC subjects ${subjectsOf(input).join(', ')} in the trust policy of ${role.name}: ${result.notes.join('; ')}`,
           before: role.document,
           after: result.document,
           diff: state.diff,
@@ -164,7 +178,7 @@ export const restrictOidcTrust = defineAction({
     const result = rewrite(role.document, input);
     const outputs = { role_arn: role.arn, role_name: role.name };
     if (!result.changed) {
-      const still = evaluateTrust(role.document, input.subjects.map((value) => ({ kind: 'subject' as const, value }))).admits;
+      const still = evaluateTrust(role.document, subjectsOf(input).map((value) => ({ kind: 'subject' as const, value }))).admits;
       return { changed: false, outputs: { ...outputs, admits_subjects: still } };
     }
     checkRewrite(ctx, input, role.name, result);
@@ -183,16 +197,16 @@ export const restrictOidcTrust = defineAction({
       kind: 'oidc-trust',
       event: 'restricted',
       at: ctx.now().toISOString(),
-      detail: `${input.mode === 'remove' ? 'removed allows for' : 'denied'} ${input.subjects.join(', ')}: ${result.notes.join('; ')}`,
+      detail: `${input.mode === 'remove' ? 'removed allows for' : 'denied'} ${subjectsOf(input).join(', ')}: ${result.notes.join('; ')}`,
     });
-    const still = evaluateTrust(result.document, input.subjects.map((value) => ({ kind: 'subject' as const, value }))).admits;
+    const still = evaluateTrust(result.document, subjectsOf(input).map((value) => ({ kind: 'subject' as const, value }))).admits;
     const undo: TrustUndo = { roleName: role.name, previousDocument: serializePolicy(role.document), appliedDocument: document };
     return { changed: true, outputs: { ...outputs, admits_subjects: still }, undo, requestIds: requestId ? [requestId] : [] };
   },
 
   async verify(ctx, input, result) {
     const timeout = input.verify_timeout !== undefined ? parseDuration(input.verify_timeout) : DEFAULT_VERIFY_TIMEOUT_MS;
-    const probes = input.subjects.map((value) => ({ kind: 'subject' as const, value }));
+    const probes = subjectsOf(input).map((value) => ({ kind: 'subject' as const, value }));
     let admits = true;
     const outcome = await pollUntil(ctx, timeout, async () => {
       const role = await readTrust(ctx, input);
@@ -201,11 +215,11 @@ export const restrictOidcTrust = defineAction({
       return !rewrite(role.document, input).changed && !admits;
     });
     const roleName = String(result.outputs.role_name ?? roleRef(input.role).name);
-    if (outcome.ok) return { verified: true, detail: `trust policy of ${roleName} no longer admits ${input.subjects.join(', ')}` };
+    if (outcome.ok) return { verified: true, detail: `trust policy of ${roleName} no longer admits ${subjectsOf(input).join(', ')}` };
     return {
       verified: false,
       detail: admits
-        ? `trust policy of ${roleName} still admits ${input.subjects.join(', ')} after ${Math.round(timeout / 1000)} s (IAM is eventually consistent, or another statement admits them): check it by hand`
+        ? `trust policy of ${roleName} still admits ${subjectsOf(input).join(', ')} after ${Math.round(timeout / 1000)} s (IAM is eventually consistent, or another statement admits them): check it by hand`
         : `trust policy of ${roleName} was not read back as written within ${Math.round(timeout / 1000)} s (IAM is eventually consistent): check again`,
     };
   },

@@ -80,6 +80,24 @@ describe('aws.restrict-oidc-trust in the lab', () => {
     expect(await canAssume('wide', 'repo:acme/web:ref:refs/heads/main')).toBe(true);
   });
 
+  it('shuts out every subject of a compromised repository given as repos, any branch or environment', async () => {
+    // Given role wide admitting repo:acme/*
+    const { ctx } = harness.context();
+    expect(await canAssume('wide', 'repo:acme/app:ref:refs/heads/attacker-branch')).toBe(true);
+    // When the repository (not one subject) is restricted
+    const { result } = await planAndApply(restrictOidcTrust, ctx, { role: 'wide', repos: ['acme/app'] });
+    // Then no ref or environment of acme/app gets in, in either sub format, and acme/web still does
+    expect(result.changed).toBe(true);
+    expect(await canAssume('wide', 'repo:acme/app:ref:refs/heads/attacker-branch')).toBe(false);
+    expect(await canAssume('wide', 'repo:acme/app:environment:prod')).toBe(false);
+    expect(await canAssume('wide', 'repo:acme@1001/app@2002:ref:refs/heads/main')).toBe(false);
+    expect(await canAssume('wide', 'repo:acme/web:ref:refs/heads/main')).toBe(true);
+  });
+
+  it('needs subjects or repos', () => {
+    expect(restrictOidcTrust.schema.safeParse({ role: 'wide' }).success).toBe(false);
+  });
+
   it('matches a trust policy written in the immutable-id format from a names-only subject', async () => {
     const { ctx } = harness.context();
     expect(await canAssume('immutable', 'repo:acme@1001/app@2002:environment:prod')).toBe(true);
