@@ -47,6 +47,8 @@ export interface RunResult {
   status: RunStatus;
   exitCode: number;
   steps: StepOutcome[];
+  /** Report files written after the run (contain writes them; see src/report). */
+  reports?: string[];
 }
 
 const stepScope = new AsyncLocalStorage<string>();

@@ -259,6 +259,8 @@ export const Scenario = z
         workflow: z.string(),
         roles: z.array(z.string()).default([]),
         since: Offset.optional(),
+        /** IAM user whose static key the workflow's secrets hold (contain rotates it as leaked). */
+        aws_user: z.string().optional(),
       })
       .strict()
       .optional(),

@@ -11,6 +11,7 @@ import { confirmDestructive, processTerminal, type Terminal } from './confirm.js
 import { lineReporter } from './lines.js';
 import { listrReporter, type EventReporter } from './listr.js';
 import { commandRuntime } from './runtime.js';
+import type { ProviderConfig } from '../providers/config.js';
 
 /** Raw `--var` values: repeated names collect into a list. */
 export type Vars = Record<string, string | string[] | boolean>;
@@ -32,6 +33,10 @@ export interface SessionOptions {
   progress?: Writable;
   /** Force a renderer (tests); default: none with --json, listr2 on a TTY, lines otherwise. */
   reporter?: EventReporter | null;
+  /** Endpoints, token and credentials (the lab's, or flags'); unset fields come from the environment. */
+  provider?: Pick<ProviderConfig, 'github' | 'aws'>;
+  /** Write the timeline report (every format) into the run folder when the run ends. */
+  report?: boolean;
 }
 
 /** Parses `--var k=v` flags; a name given twice becomes a list (`--var repos=a --var repos=b`). */
@@ -99,10 +104,17 @@ export async function runSession(options: SessionOptions): Promise<RunResult> {
   });
 
   const relay = new ApiCallRelay();
-  const clients = await commandRuntime.createClients({ dryRun: options.dryRun, incident, github: {}, aws: {}, onApiCall: relay.onApiCall });
+  const clients = await commandRuntime.createClients({
+    dryRun: options.dryRun,
+    incident,
+    github: options.provider?.github ?? {},
+    aws: options.provider?.aws ?? {},
+    onApiCall: relay.onApiCall,
+  });
   const reporter = options.reporter === null ? undefined : (options.reporter ?? defaultReporter(options.json, options.progress));
+  let result: RunResult;
   try {
-    return await runPlaybook({
+    result = await runPlaybook({
       playbook,
       inputs,
       clients,
@@ -118,7 +130,11 @@ export async function runSession(options: SessionOptions): Promise<RunResult> {
     });
   } finally {
     await reporter?.finish();
+    (clients as { destroy?: () => void }).destroy?.();
   }
+  if (!options.report) return result;
+  const { writeReports } = await import('../report/index.js');
+  return { ...result, reports: await writeReports(result.runDir) };
 }
 
 /** A RunResult as plain JSON data: Secrets as fingerprints, any escaped secret string redacted. */

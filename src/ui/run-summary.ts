@@ -16,6 +16,8 @@ export function runSummary(result: RunResult): string {
   if (result.status === 'failed' || result.status === 'needs-human') {
     lines.push(`continue it with: --resume ${result.runId}`);
   }
+  // The report comes last: it is what a responder opens next.
+  for (const file of result.reports ?? []) if (/\.(md|html)$/.test(file)) lines.push(`report: ${file}`);
   return redact(lines.join('\n'));
 }
 

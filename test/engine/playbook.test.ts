@@ -281,7 +281,7 @@ describe('parsePlaybook: every error class with its line:col', () => {
       "5:15: for_each is a list or one '${{ ... }}' expression that gives a list",
       "6:9: bad expression: a condition must be one expression: either bare or a single '${{ ... }}'",
       "8:13: bad expression: unexpected end in expression 'item =='",
-      "9:17: bad expression: unknown function 'shell' (functions: contains, startsWith, endsWith, join, length, format, toJSON, fromJSON) in expression 'shell('rm -rf /')'",
+      "9:17: bad expression: unknown function 'shell' (functions: contains, startsWith, endsWith, join, length, format, toJSON, fromJSON, union) in expression 'shell('rm -rf /')'",
     ]);
   });
 
