@@ -5,6 +5,7 @@ import { Secret, fingerprint } from '../../engine/secret.js';
 import type { GitHubWorld } from '../scenario.js';
 import type { LabContext, LabHttpRequest, LabHttpResponse, LabService } from '../types.js';
 import { DOCS, error, json, jsonBody, matchRoute, noContent, notFound, paginate, route, validationFailed, type Reply, type Route } from './http.js';
+import { leakTriageRoutes, type LeakTriageLabState } from './caches.js';
 import { SealedBoxKeys } from './sealed.js';
 import * as shape from './shapes.js';
 import {
@@ -32,6 +33,8 @@ export interface GitHubLab extends LabService {
   readonly user: string;
   /** The world as requests changed it: workflow states, runs, secret fingerprints, deploy keys, tokens, counters. */
   readonly state: GitHubLabState;
+  /** Actions caches, deleted run logs (src/lab/github/caches.ts). */
+  readonly leak: LeakTriageLabState;
   /** The public key of a scope (for tests that seal a value themselves). Resolves once libsodium is ready. */
   publicKey(scope: { repo: string; env?: string } | { org: string }): Promise<{ keyId: string; key: string }>;
 }
@@ -648,6 +651,9 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     })),
   ];
 
+  const leak = leakTriageRoutes(world, ctx, state, labSecret);
+  routes.push(...leak.routes);
+
   const unauthenticatedRoutes = new Set(['POST /credentials/revoke', 'POST /app/installations/{installation_id}/access_tokens', 'GET /_lab/logs/{owner}/{repo}/{run_file}', 'GET /_lab/raw/{owner}/{repo}/{branch}/{path}']);
 
   function operationOf(request: LabHttpRequest): string {
@@ -717,6 +723,7 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     token,
     user,
     state,
+    leak: leak.state,
     operation: operationOf,
     // Minting an App installation token changes nothing in the world a playbook acts on.
     mutating: (request) => request.method !== 'GET' && request.method !== 'HEAD' && operationOf(request) !== 'POST /app/installations/{installation_id}/access_tokens',
