@@ -9,6 +9,10 @@ import { findWorkflowUses } from './github/find-workflow-uses.js';
 import { inventory } from './github/inventory.js';
 import { revokeTokens } from './github/revoke-tokens.js';
 import { rotateSecret } from './github/rotate-secret.js';
+import { auditRuns } from './github/audit-runs.js';
+import { deleteRunLogs } from './github/delete-run-logs.js';
+import { purgeCaches } from './github/purge-caches.js';
+import { scanRunLogs } from './github/scan-run-logs.js';
 
 /**
  * The registry: every action a playbook can use, as a plain list. A new action adds its file
@@ -25,6 +29,10 @@ export const actions: readonly ActionDefinition[] = [
   deleteSecret,
   deleteDeployKey,
   revokeTokens,
+  scanRunLogs,
+  deleteRunLogs,
+  purgeCaches,
+  auditRuns,
 ];
 
 export function findAction(id: string): ActionDefinition | undefined {

@@ -77,7 +77,7 @@ export const PRIVATE_KEY_END = /-----END ((?:[A-Z0-9]+ )*)PRIVATE KEY-----/;
 export const RUNNER_SECRET = /(?:"([^"\\]{1,200})"\s*:\s*\{\s*)?"value"\s*:\s*"((?:[^"\\]|\\.){1,20000})"\s*,\s*"isSecret"\s*:\s*true/g;
 
 /** A 40-character AWS secret access key (base64 alphabet, no `=`), confirmed by context in scanner.ts. */
-export const AWS_SECRET_CANDIDATE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+export const AWS_SECRET_CANDIDATE = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 /** Words that say the 40 characters next to them are an AWS secret key. */
 export const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|SecretAccessKey/i;
 
@@ -86,7 +86,7 @@ export const AWS_SECRET_CONTEXT = /aws_?secret|secret_?access_?key|SecretAccessK
  * only if it clears the entropy threshold (scanner.ts), so `token: ***` or `password: changeme` pass.
  */
 export const GENERIC_ASSIGNMENT =
-  /([A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth)[A-Za-z0-9_.-]*)["']?\s*[:=]\s*["']?([A-Za-z0-9_\-+/=.~!@#%^&*]{12,512})/gi;
+  /([A-Za-z0-9_.-]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth)[A-Za-z0-9_.-]*)["']?\s*[:=]\s*["']?([A-Za-z0-9_\-+/=.~!@#$%^&*]{12,512})/gi;
 
 /** Shannon entropy of a string, in bits per character. */
 export function shannonEntropy(value: string): number {

@@ -40,7 +40,11 @@ export interface Hit {
   name?: string;
   /** The AWS access key id (not secret) of a key id hit, or of the key id next to a secret key. */
   keyId?: string;
-  secret: Secret;
+  /**
+   * The value, as a Secret. Absent for AWS access key ids: they are not secret, and a Secret
+   * would register them with redact(), which would then scrub the ids key rotation needs.
+   */
+  secret?: Secret;
 }
 
 /** A hit without its Secret: what findings, evidence and outputs carry. */
@@ -230,7 +234,8 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
     const value = match[2]!;
     const start = match.index + match[0].length - value.length;
     if (overlaps(spans, start, start + value.length)) continue;
-    if (value.includes('***') || shannonEntropy(value) < options.entropyThreshold) continue;
+    // `***` is GitHub's mask; `$X` / `${{ ... }}` is a reference, not a value.
+    if (value.includes('***') || value.startsWith('$') || shannonEntropy(value) < options.entropyThreshold) continue;
     add(start, start + value.length, { kind: 'generic-secret', value, prefix: '', depth, name: match[1]! });
   }
 
@@ -358,7 +363,7 @@ export class LineScanner {
 
   #hit(item: Found, line: number, step: string | undefined): Hit {
     const options = this.#options;
-    const secret = new Secret(item.value, `${item.kind}${item.name ? ` ${item.name}` : ''} found in ${options.source}:${line}`);
+    const secret = item.kind === 'aws-access-key-id' ? undefined : new Secret(item.value, `${item.kind}${item.name ? ` ${item.name}` : ''} found in ${options.source}:${line}`);
     return {
       kind: item.kind,
       family: familyOf(item.kind),
@@ -372,7 +377,7 @@ export class LineScanner {
       preview: previewOf(item.prefix, item.value),
       ...(item.name !== undefined ? { name: item.name } : {}),
       ...(item.keyId !== undefined ? { keyId: item.keyId } : {}),
-      secret,
+      ...(secret ? { secret } : {}),
     };
   }
 }
