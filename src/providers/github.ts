@@ -26,8 +26,10 @@ export interface GitHubClients {
 
 /** Where the GitHub credential came from, for `doctor` and error messages. Never the credential. */
 export type GitHubAuthSource =
-  | { kind: 'token'; source: 'config' | 'GH_TOKEN' | 'GITHUB_TOKEN' | 'gh auth token'; token: string }
+  | { kind: 'token'; source: 'config' | TokenVariable | 'gh auth token'; token: string }
   | { kind: 'app'; source: 'config' | 'env'; appId: string; privateKey: string; installationId: string };
+
+type TokenVariable = 'GH_ENTERPRISE_TOKEN' | 'GITHUB_ENTERPRISE_TOKEN' | 'GH_TOKEN' | 'GITHUB_TOKEN';
 
 /** What auth resolution may read: injectable so tests do not depend on the machine. */
 export interface AuthEnvironment {
@@ -37,7 +39,8 @@ export interface AuthEnvironment {
   readFile(path: string): string;
 }
 
-const defaultAuthEnvironment: AuthEnvironment = {
+/** The real environment: process.env, the `gh` on PATH, the file system. */
+export const systemAuthEnvironment: AuthEnvironment = {
   env: process.env,
   ghAuthToken: (hostname) =>
     new Promise((resolve) => {
@@ -61,6 +64,8 @@ function ghHostname(apiUrl: string): string | undefined {
   try {
     const host = new URL(apiUrl).host;
     if (host === 'api.github.com') return 'github.com';
+    // GHE.com (data residency) serves its API at api.<subdomain>.ghe.com; gh knows it as <subdomain>.ghe.com.
+    if (host.endsWith('.ghe.com') && host.startsWith('api.')) return host.slice('api.'.length);
     return host;
   } catch {
     return undefined;
@@ -98,21 +103,33 @@ function appFromEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => string):
   return { kind: 'app', source: 'env', appId: appId!, privateKey, installationId: installationId! };
 }
 
+/** github.com and GHE.com (data residency) hosts: gh's GH_TOKEN/GITHUB_TOKEN are theirs; any other host is GHES. */
+function isGitHubDotCom(apiUrl: string): boolean {
+  const host = ghHostname(apiUrl) ?? '';
+  return host === 'github.com' || host.endsWith('.ghe.com');
+}
+
 /**
  * Finds a GitHub credential the way `gh` does, most explicit first:
  * config token (flag / lab) → config App → GH_TOKEN → GITHUB_TOKEN → App from GITHUB_APP_* env →
- * `gh auth token` (the stored login of the gh CLI, for the API host).
+ * `gh auth token` (the stored login of the gh CLI, for the API host). For a GHES host, gh reads
+ * GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN; cicd-ir does too, before GH_TOKEN/GITHUB_TOKEN.
  *
  * Explicit App settings come before the gh login on purpose: someone who exports GITHUB_APP_ID
  * means the App, and a responder's personal gh login silently winning would act as the wrong
  * identity. No credential at all is a UsageError (exit 2) saying what to set.
  */
-export async function resolveGitHubAuth(config: ProviderConfig, environment: AuthEnvironment = defaultAuthEnvironment): Promise<GitHubAuthSource> {
+export async function resolveGitHubAuth(config: ProviderConfig, environment: AuthEnvironment = systemAuthEnvironment): Promise<GitHubAuthSource> {
   const { env } = environment;
   if (config.github.token) return { kind: 'token', source: 'config', token: config.github.token };
   if (config.github.app) return { kind: 'app', source: 'config', ...config.github.app };
-  if (env.GH_TOKEN?.trim()) return { kind: 'token', source: 'GH_TOKEN', token: env.GH_TOKEN.trim() };
-  if (env.GITHUB_TOKEN?.trim()) return { kind: 'token', source: 'GITHUB_TOKEN', token: env.GITHUB_TOKEN.trim() };
+  const variables: TokenVariable[] = isGitHubDotCom(githubApiUrl(config, env))
+    ? ['GH_TOKEN', 'GITHUB_TOKEN']
+    : ['GH_ENTERPRISE_TOKEN', 'GITHUB_ENTERPRISE_TOKEN', 'GH_TOKEN', 'GITHUB_TOKEN'];
+  for (const variable of variables) {
+    const value = env[variable]?.trim();
+    if (value) return { kind: 'token', source: variable, token: value };
+  }
   const app = appFromEnv(env, environment.readFile);
   if (app) return app;
   const fromGh = await environment.ghAuthToken(ghHostname(githubApiUrl(config, env)));
@@ -272,7 +289,7 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
     // plugin-retry retries 5xx and other errors; a POST (cancel, force-cancel, credentials/revoke)
     // or PATCH may already have taken effect, so it is never repeated automatically. Rate-limit
     // answers are still retried by plugin-throttling: GitHub did not process those requests.
-    if (method === 'POST' || method === 'PATCH') {
+    if ((method === 'POST' || method === 'PATCH') && route !== APP_TOKEN_ROUTE) {
       options.request = { ...options.request, retries: 0 };
     }
   });
@@ -285,7 +302,7 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
  * throws DryRunViolation before it leaves the process) and the `onApiCall` journal hook.
  * The lab and real use differ only by `config.github.apiUrl` and the token.
  */
-export function createGitHubClients(config: ProviderConfig, environment: AuthEnvironment = defaultAuthEnvironment): GitHubClients {
+export function createGitHubClients(config: ProviderConfig, environment: AuthEnvironment = systemAuthEnvironment): GitHubClients {
   let authenticated: Promise<Octokit> | undefined;
   let unauthenticated: Octokit | undefined;
   return {

@@ -97,6 +97,25 @@ describe('GitHub lab faults, retries and throttling', () => {
     }
   });
 
+  it("answers GitHub's primary rate limit past 5,000 requests an hour; the provider does not wait an hour for it", async () => {
+    // Given a token that already made 5,000 requests this hour (played without HTTP)
+    const h = await startLab();
+    try {
+      for (let index = 0; index < 5000; index += 1) await h.lab.callAs(h.lab.token, 'GET /repos/acme/api');
+      // When the provider makes one more
+      const failure = await h.github.rest.repos.get(repo).catch((error: { status: number; response?: { headers: Record<string, string> } }) => error);
+      // Then it is refused with remaining 0, once: the reset is too far away to retry
+      expect((failure as { status: number }).status).toBe(403);
+      expect((failure as { response: { headers: Record<string, string> } }).response.headers['x-ratelimit-remaining']).toBe('0');
+      expect(h.log.filter((entry) => entry.status === 403)).toHaveLength(1);
+      // And another token has its own budget
+      expect((await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0002', 'GET /repos/acme/api')).status).toBe(200);
+      expect(h.fidelityErrors).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('refuses requests without a token, with an unknown token, and with a revoked one (401)', async () => {
     const h = await startLab();
     try {
@@ -109,8 +128,14 @@ describe('GitHub lab faults, retries and throttling', () => {
       const leaked = await createGitHubClients({ ...h.config, github: { ...h.config.github, token: 'ghp_leakedLeakedLeakedLeakedLeaked0001' } }).github();
       // Then it works, as its owner, until revoked
       expect((await leaked.rest.users.getAuthenticated()).data.login).toBe('alice');
+      expect((await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0001', 'GET /repos/acme/api')).status).toBe(200);
       await h.unauthenticated.rest.credentials.revoke({ credentials: ['ghp_leakedLeakedLeakedLeakedLeaked0001'] });
       expect(await statusOf(leaked.rest.users.getAuthenticated())).toBe(401);
+      // And an attacker step played without HTTP sees the same refusal
+      expect(await h.lab.callAs('ghp_leakedLeakedLeakedLeakedLeaked0001', 'GET /repos/acme/api')).toEqual({
+        status: 401,
+        body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' },
+      });
       expect(h.fidelityErrors).toEqual([]);
     } finally {
       await h.close();

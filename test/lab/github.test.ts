@@ -48,6 +48,26 @@ describe('GitHub lab, driven by the real provider', () => {
       expect(await statusOf(gh.rest.actions.getWorkflow({ ...repo, workflow_id: '.github/workflows/deploy.yml' }))).toBe(404);
     });
 
+    it('dispatches a run only for an enabled workflow that declares workflow_dispatch, on a known ref', async () => {
+      // Given deploy.yml without a workflow_dispatch trigger, and a dispatchable copy in acme/web
+      expect(await statusOf(gh.rest.actions.createWorkflowDispatch({ ...repo, workflow_id: 'deploy.yml', ref: 'main' }))).toBe(422);
+      const web = h.lab.state.repo('acme/web');
+      web.files.set('.github/workflows/pages.yml', 'name: Pages\non:\n  workflow_dispatch:\n  push:\n');
+      // When it is dispatched with run details
+      const dispatched = await gh.rest.actions.createWorkflowDispatch({ owner: 'acme', repo: 'web', workflow_id: 'pages.yml', ref: 'main', return_run_details: true });
+      // Then a queued workflow_dispatch run by the token's owner exists
+      expect(dispatched.status).toBe(200);
+      const run = (await gh.rest.actions.getWorkflowRun({ owner: 'acme', repo: 'web', run_id: (dispatched.data as { workflow_run_id: number }).workflow_run_id })).data;
+      expect([run.event, run.status, run.actor?.login, run.run_number]).toEqual(['workflow_dispatch', 'queued', h.lab.user, 1]);
+      // And an unknown ref, or a disabled workflow, is refused
+      expect(await statusOf(gh.rest.actions.createWorkflowDispatch({ owner: 'acme', repo: 'web', workflow_id: 'pages.yml', ref: 'nope' }))).toBe(422);
+      await gh.rest.actions.disableWorkflow({ owner: 'acme', repo: 'web', workflow_id: 'pages.yml' });
+      const refused = await gh.rest.actions.createWorkflowDispatch({ owner: 'acme', repo: 'web', workflow_id: 'pages.yml', ref: 'main' }).catch((e: Error) => e);
+      expect((refused as Error).message).toContain("Cannot trigger a 'workflow_dispatch' on a disabled workflow");
+      await gh.rest.actions.enableWorkflow({ owner: 'acme', repo: 'web', workflow_id: 'pages.yml' });
+      expect(web.runs).toHaveLength(1);
+    });
+
     it('disables and enables, answering 204 each time; disabling twice is not an error', async () => {
       // When the deploy workflow is disabled twice
       const first = await gh.rest.actions.disableWorkflow({ ...repo, workflow_id: 'deploy.yml' });
@@ -359,6 +379,7 @@ describe('GitHub lab, driven by the real provider', () => {
       'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}',
       'PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable',
       'PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable',
+      'POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches',
       'GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs',
       'GET /repos/{owner}/{repo}/actions/runs',
       'GET /repos/{owner}/{repo}/actions/runs/{run_id}',

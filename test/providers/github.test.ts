@@ -1,12 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/engine/errors.js';
 import { ExitCode } from '../../src/engine/exit-codes.js';
 import type { ProviderConfig } from '../../src/providers/config.js';
-import { createGitHubClients, githubApiUrl, resolveGitHubAuth, type AuthEnvironment } from '../../src/providers/github.js';
+import { createGitHubClients, githubApiUrl, resolveGitHubAuth, systemAuthEnvironment, type AuthEnvironment } from '../../src/providers/github.js';
 import { testWorld } from '../fixtures/github-world.js';
 import { startLab } from '../lab/github-harness.js';
 
@@ -44,12 +44,50 @@ describe('GitHub auth, resolved like gh', () => {
     expect(await source(baseConfig, {}, 'from-gh')).toBe('gh auth token');
   });
 
+  it('on a GHES host, prefers GH_ENTERPRISE_TOKEN and GITHUB_ENTERPRISE_TOKEN as gh does; github.com ignores them', async () => {
+    const ghes = { ...baseConfig, github: { apiUrl: 'https://ghe.example.com/api/v3' } };
+    const env = { GH_ENTERPRISE_TOKEN: 'e1', GITHUB_ENTERPRISE_TOKEN: 'e2', GH_TOKEN: 'g1' };
+    expect((await resolveGitHubAuth(ghes, environment(env))).source).toBe('GH_ENTERPRISE_TOKEN');
+    expect((await resolveGitHubAuth(ghes, environment({ GITHUB_ENTERPRISE_TOKEN: 'e2', GH_TOKEN: 'g1' }))).source).toBe('GITHUB_ENTERPRISE_TOKEN');
+    expect((await resolveGitHubAuth(ghes, environment({ GH_TOKEN: 'g1' }))).source).toBe('GH_TOKEN');
+    expect((await resolveGitHubAuth(baseConfig, environment(env))).source).toBe('GH_TOKEN');
+    expect((await resolveGitHubAuth({ ...baseConfig, github: { apiUrl: 'https://api.acme.ghe.com' } }, environment({ GITHUB_ENTERPRISE_TOKEN: 'e2' }), ).catch(() => 'none'))).toBe('none');
+  });
+
   it('asks gh for the token of the API host: github.com, or the GHES host', async () => {
     const dotcom = environment({}, 'tok');
     await resolveGitHubAuth(baseConfig, dotcom);
     const ghes = environment({ GITHUB_API_URL: 'https://ghe.example.com/api/v3' }, 'tok');
     await resolveGitHubAuth(baseConfig, ghes);
-    expect([dotcom.ghHosts, ghes.ghHosts]).toEqual([['github.com'], ['ghe.example.com']]);
+    const dataResidency = environment({ GITHUB_API_URL: 'https://api.acme.ghe.com' }, 'tok');
+    await resolveGitHubAuth(baseConfig, dataResidency);
+    expect([dotcom.ghHosts, ghes.ghHosts, dataResidency.ghHosts]).toEqual([['github.com'], ['ghe.example.com'], ['acme.ghe.com']]);
+  });
+
+  it('runs the real `gh auth token --hostname H` from PATH, and moves on when gh fails or is missing', async () => {
+    // Given a stand-in `gh` on PATH that records its arguments and prints a token
+    const bin = mkdtempSync(join(tmpdir(), 'cicd-ir-gh-'));
+    const argsFile = join(bin, 'args');
+    writeFileSync(join(bin, 'gh'), `#!/bin/sh\necho "$@" > ${argsFile}\nif [ -n "$GH_FAIL" ]; then echo "not logged in" >&2; exit 1; fi\necho gho_fromGhCliFromGhCliFromGhCli0001\n`);
+    chmodSync(join(bin, 'gh'), 0o755);
+    const savedPath = process.env.PATH;
+    try {
+      process.env.PATH = `${bin}:${savedPath}`;
+      // When no token is in the environment
+      const found = await resolveGitHubAuth({ ...baseConfig, github: { apiUrl: 'https://ghe.example.com/api/v3' } }, { ...systemAuthEnvironment, env: {} });
+      // Then gh was asked for the GHES host and its token used
+      expect(found).toMatchObject({ kind: 'token', source: 'gh auth token', token: 'gho_fromGhCliFromGhCliFromGhCli0001' });
+      expect(readFileSync(argsFile, 'utf8').trim()).toBe('auth token --hostname ghe.example.com');
+      // When gh is not logged in
+      process.env.GH_FAIL = '1';
+      await expect(resolveGitHubAuth(baseConfig, { ...systemAuthEnvironment, env: {} })).rejects.toBeInstanceOf(UsageError);
+      // When there is no gh at all
+      process.env.PATH = '/nonexistent';
+      await expect(resolveGitHubAuth(baseConfig, { ...systemAuthEnvironment, env: {} })).rejects.toBeInstanceOf(UsageError);
+    } finally {
+      process.env.PATH = savedPath;
+      delete process.env.GH_FAIL;
+    }
   });
 
   it('reads the App key from GITHUB_APP_PRIVATE_KEY_FILE, or unescapes a one-line GITHUB_APP_PRIVATE_KEY', async () => {

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
+import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { Secret, fingerprint } from '../../engine/secret.js';
 import type { GitHubWorld } from '../scenario.js';
@@ -35,6 +36,11 @@ export interface GitHubLab extends LabService {
   readonly state: GitHubLabState;
   /** Actions caches, deleted run logs (src/lab/github/caches.ts). */
   readonly leak: LeakTriageLabState;
+  /**
+   * Plays one REST call as the holder of `token` (an attacker with a stolen PAT, say) without
+   * HTTP: `callAs(token, 'GET /repos/acme/api')`. A revoked or unknown token gets GitHub's 401.
+   */
+  callAs(token: string | undefined, call: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   /** The public key of a scope (for tests that seal a value themselves). Resolves once libsodium is ready. */
   publicKey(scope: { repo: string; env?: string } | { org: string }): Promise<{ keyId: string; key: string }>;
 }
@@ -109,6 +115,19 @@ function createdRange(filter: string): { from: number; to: number } | undefined 
   return Number.isNaN(range.from) || Number.isNaN(range.to) ? undefined : range;
 }
 
+/** Whether a workflow file declares `workflow_dispatch` (`on:` as a string, a list or a map). Unknown content: assume so. */
+function dispatchable(content: string | undefined): boolean {
+  if (content === undefined) return true;
+  try {
+    const on = (parseYaml(content) as { on?: unknown } | null)?.on;
+    if (typeof on === 'string') return on === 'workflow_dispatch';
+    if (Array.isArray(on)) return on.includes('workflow_dispatch');
+    return Boolean(on && typeof on === 'object' && 'workflow_dispatch' in on);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Creates the GitHub REST emulator for a scenario's `github` world. Serve it with
  * `serveService` (src/lab/http.ts) and point the real Octokit at the URL with `token`.
@@ -122,7 +141,14 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
   const keys = new SealedBoxKeys(labSecret);
   let requestSerial = 0;
   const rateUsed = new Map<string, number>();
-  const rateWindowStart = ctx.now();
+  let rateWindowStart = ctx.now();
+  /** The primary budget is per hour: a lab that runs longer starts a new window, as GitHub does at reset. */
+  const rollRateWindow = () => {
+    if (ctx.now().getTime() >= rateWindowStart.getTime() + 3_600_000) {
+      rateWindowStart = ctx.now();
+      rateUsed.clear();
+    }
+  };
 
   // ---- lookups that answer 404 the way GitHub does --------------------------------------------
 
@@ -272,6 +298,8 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
   // ---- contents --------------------------------------------------------------------------------
 
   function contents(call: Call, repo: RepoState): Reply {
+    // `ref` is accepted and ignored: the lab keeps one version of each file, so a reusable
+    // workflow pinned `@v1` or `@<sha>` resolves to the scenario's copy.
     const path = (call.params.path ?? '').replace(/^\/+|\/+$/g, '');
     const file = repo.files.get(path);
     if (file !== undefined) return json(200, shape.contentFile(call.base, repo, path, file));
@@ -406,6 +434,45 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
       if (workflow.state !== 'active') {
         workflow.state = 'active';
         workflow.updatedAt = ctx.now();
+      }
+      return noContent();
+    })),
+    route('POST', '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', 'actions/workflows#create-a-workflow-dispatch-event', withRepo((call, repo) => {
+      const workflow = findWorkflow(repo, call.params.workflow_id!);
+      if (!workflow) return notFound(call.docs);
+      const body = jsonBody(call.request) as { ref?: unknown; inputs?: unknown; return_run_details?: unknown } | undefined;
+      if (!body || typeof body.ref !== 'string') return validationFailed(call.docs, [{ resource: 'WorkflowDispatch', field: 'ref', code: 'missing_field' }]);
+      // Messages as GitHub words them (seen in benc-uk/workflow-dispatch#72 and the fcetool issue #1
+      // answer `"status":"422"`); the 422 for the disabled case is *unverified*.
+      if (!repo.actionsEnabled) return error(422, 'Actions has been disabled for this repository.', call.docs);
+      if (workflow.state !== 'active') return error(422, "Cannot trigger a 'workflow_dispatch' on a disabled workflow", call.docs);
+      if (!dispatchable(repo.files.get(workflow.path))) return error(422, "Workflow does not have 'workflow_dispatch' trigger", call.docs);
+      const ref = body.ref.replace(/^refs\/heads\//, '');
+      const branches = new Set([repo.defaultBranch, ...repo.runs.map((run) => run.headBranch)]);
+      if (!branches.has(ref)) return error(422, `No ref found for: ${body.ref}`, call.docs);
+      const now = ctx.now();
+      const previous = repo.runs.filter((run) => run.workflowId === workflow.id);
+      const run: RunState = {
+        id: Math.max(0, ...[...state.repos.values()].flatMap((candidate) => candidate.runs.map((existing) => existing.id))) + 1,
+        workflowId: workflow.id,
+        workflowPath: workflow.path,
+        name: workflow.name,
+        runNumber: Math.max(0, ...previous.map((existing) => existing.runNumber)) + 1,
+        event: 'workflow_dispatch',
+        actor: call.token!.owner,
+        headBranch: ref,
+        headSha: repo.runs.find((existing) => existing.headBranch === ref)?.headSha ?? createHash('sha1').update(`${repo.fullName}:${ref}`).digest('hex'),
+        status: 'queued',
+        conclusion: null,
+        createdAt: now,
+        updatedAt: now,
+        ignoresCancel: false,
+        cancelRequested: false,
+        jobs: [],
+      };
+      repo.runs.push(run);
+      if (body.return_run_details === true) {
+        return json(200, { workflow_run_id: run.id, run_url: `${call.base.api}/repos/${repo.fullName}/actions/runs/${run.id}`, html_url: `${call.base.html}/${repo.fullName}/actions/runs/${run.id}` });
       }
       return noContent();
     })),
@@ -672,9 +739,9 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     };
     if (tokenState) {
       const used = rateUsed.get(tokenState.fingerprint) ?? 0;
+      // OAuth scopes belong to classic PATs and OAuth tokens; an App installation token has permissions instead.
+      if (tokenState.kind !== 'installation') Object.assign(headers, { 'x-oauth-scopes': 'admin:org, repo, workflow', 'x-accepted-oauth-scopes': '' });
       Object.assign(headers, {
-        'x-oauth-scopes': 'admin:org, repo, workflow',
-        'x-accepted-oauth-scopes': '',
         'x-ratelimit-limit': String(RATE_LIMIT_PER_HOUR),
         'x-ratelimit-remaining': String(Math.max(0, RATE_LIMIT_PER_HOUR - used)),
         'x-ratelimit-used': String(used),
@@ -702,6 +769,7 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
       }
       tokenState = tokensByValue.get(presented);
       if (!tokenState || tokenState.revokedAt) return withHeaders(error(401, 'Bad credentials', DOCS), undefined);
+      rollRateWindow();
       // Docs: GET /rate_limit "does not count against your REST API rate limit".
       const used = (rateUsed.get(tokenState.fingerprint) ?? 0) + (operation === 'GET /rate_limit' ? 0 : 1);
       rateUsed.set(tokenState.fingerprint, used);
@@ -741,6 +809,21 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
         );
       }
       return withHeaders(error(500, 'Server Error'), undefined);
+    },
+    async callAs(callerToken, call, body) {
+      const match = /^([A-Z]+)\s+(\/\S*)$/.exec(call.trim());
+      if (!match) throw new Error(`lab: a call is "METHOD /path", got ${call}`);
+      const url = new URL(match[2]!, 'http://127.0.0.1');
+      const response = await handle({
+        method: match[1]!,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: { host: '127.0.0.1', ...(callerToken ? { authorization: `token ${callerToken}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? Buffer.from(JSON.stringify(body)) : Buffer.alloc(0),
+      });
+      const text = response.body?.toString() ?? '';
+      const isJson = response.headers?.['content-type']?.includes('json') ?? false;
+      return { status: response.status, body: isJson && text ? (JSON.parse(text) as unknown) : text };
     },
     async publicKey(scope) {
       await SealedBoxKeys.ready();
