@@ -38,7 +38,7 @@ export interface ReachedJob {
   readsGithubToken: boolean;
   /** A calling job (`uses:` a reusable workflow): it runs no steps, it only reads what it passes on. */
   caller?: true;
-  /** The job's GITHUB_TOKEN permissions as written (a callee's are further capped by its caller). */
+  /** The job's GITHUB_TOKEN permissions: as written, a called job's capped by its caller's. */
   permissions: Permissions;
 }
 
@@ -58,6 +58,29 @@ export interface FollowOptions {
   defaultBranch?: string;
   /** GitHub allows 4 levels of nesting (10 since 2025); deeper chains are reported, not followed. */
   maxDepth?: number;
+}
+
+const RANK = { none: 0, read: 1, write: 2 } as const;
+type Level = keyof typeof RANK;
+const lower = (a: Level, b: Level): Level => (RANK[a] <= RANK[b] ? a : b);
+
+/**
+ * A called job's token permissions: what it asks for, never more than its caller job has
+ * (GitHub can only keep or lower permissions down a call chain).
+ */
+export function capPermissions(callee: Permissions, caller: Permissions): Permissions {
+  if (caller.kind === 'default') return callee;
+  if (callee.kind === 'default') return caller;
+  if (caller.kind === 'all' && callee.kind === 'all') return { kind: 'all', level: lower(callee.level, caller.level) };
+  if (caller.kind === 'all' && callee.kind === 'scopes') {
+    return { kind: 'scopes', scopes: Object.fromEntries(Object.entries(callee.scopes).map(([scope, level]) => [scope, lower(level, caller.level)])) };
+  }
+  if (caller.kind === 'scopes' && callee.kind === 'all') {
+    return { kind: 'scopes', scopes: Object.fromEntries(Object.entries(caller.scopes).map(([scope, level]) => [scope, lower(level, callee.level)])) };
+  }
+  const callerScopes = (caller as Extract<Permissions, { kind: 'scopes' }>).scopes;
+  const calleeScopes = (callee as Extract<Permissions, { kind: 'scopes' }>).scopes;
+  return { kind: 'scopes', scopes: Object.fromEntries(Object.entries(calleeScopes).map(([scope, level]) => [scope, lower(level, callerScopes[scope] ?? 'none')])) };
 }
 
 /** What a called workflow's `secrets.X` means in the root repository. */
@@ -87,6 +110,7 @@ export async function followWorkflow(root: WorkflowAnalysis, options: FollowOpti
     callerGrantsIdToken: boolean,
     chain: string[],
     inputs: Record<string, string> | undefined,
+    callerPermissions: Permissions,
   ): Promise<void> => {
     for (const job of analysis.jobs) {
       const key = `${prefix}${jobName(analysis.path, job.id)}`;
@@ -104,6 +128,7 @@ export async function followWorkflow(root: WorkflowAnalysis, options: FollowOpti
         all ||= mapped.all;
       }
       const idToken = job.idToken && callerGrantsIdToken;
+      const permissions = capPermissions(job.permissions, callerPermissions);
       const environment = job.environment;
       if (!job.call) {
         graph.jobs.push({
@@ -115,17 +140,17 @@ export async function followWorkflow(root: WorkflowAnalysis, options: FollowOpti
           idToken,
           oidcSubjects: idToken ? subjectsFor(environment) : [],
           readsGithubToken: job.readsGithubToken,
-          permissions: job.permissions,
+          permissions,
         });
         continue;
       }
       // A calling job runs no steps; what it passes is read in its own context.
       if (names.size > 0 || all) {
-        graph.jobs.push({ key, definedIn: `${analysis.repo}/${analysis.path}`, secrets: [...names].sort(), allSecrets: all, idToken: false, oidcSubjects: [], readsGithubToken: job.readsGithubToken, permissions: job.permissions, caller: true });
+        graph.jobs.push({ key, definedIn: `${analysis.repo}/${analysis.path}`, secrets: [...names].sort(), allSecrets: all, idToken: false, oidcSubjects: [], readsGithubToken: job.readsGithubToken, permissions, caller: true });
       }
       // `with: { env: ${{ inputs.env }} }` in a called workflow: pass on what this level knows.
       const callInputs = Object.fromEntries(Object.entries(job.call.inputs).map(([k, v]) => [k, substituteInputs(v, inputs)]));
-      await follow({ ...job.call, inputs: callInputs }, key, resolve, idToken, chain, (reason) => {
+      await follow({ ...job.call, inputs: callInputs }, key, resolve, idToken, permissions, chain, (reason) => {
         graph.unresolved.push({ job: key, uses: job.call!.uses, reason });
         // Unknown callee: assume it uses everything it was handed.
         const passed = new Set<string>();
@@ -144,7 +169,7 @@ export async function followWorkflow(root: WorkflowAnalysis, options: FollowOpti
           idToken,
           oidcSubjects: idToken ? [...new Set([...subjectsFor(undefined), ...subjectsFor({ job: '?', raw: '', dynamic: true })])].sort() : [],
           readsGithubToken: true,
-          permissions: job.permissions,
+          permissions,
         });
       });
     }
@@ -155,6 +180,7 @@ export async function followWorkflow(root: WorkflowAnalysis, options: FollowOpti
     callerKey: string,
     callerResolve: SecretResolver,
     callerGrantsIdToken: boolean,
+    callerPermissions: Permissions,
     chain: string[],
     onUnresolved: (reason: string) => void,
   ): Promise<void> => {
@@ -200,10 +226,10 @@ export async function followWorkflow(root: WorkflowAnalysis, options: FollowOpti
           }
           return { names: [...names], all };
         };
-    await visit(callee, `${callerKey}/`, resolve, callerGrantsIdToken, [...chain, fileId], call.inputs);
+    await visit(callee, `${callerKey}/`, resolve, callerGrantsIdToken, [...chain, fileId], call.inputs, callerPermissions);
   };
 
   const rootResolve: SecretResolver = (name) => (name === '*' ? { names: [], all: true } : identity(name));
-  await visit(root, '', rootResolve, true, [`${root.repo}/${root.path}`], undefined);
+  await visit(root, '', rootResolve, true, [`${root.repo}/${root.path}`], undefined, { kind: 'default' });
   return graph;
 }

@@ -3,6 +3,7 @@ import type { Finding } from '../actions/define.js';
 import type { InventoryItem } from '../engine/evidence.js';
 import { isNotFound, splitRepo, workflowId } from './api.js';
 import { followWorkflow, type ReachedJob, type ReachGraph, type WorkflowFetcher } from './follow.js';
+import { presentSubject, type RepoIdentity, type SubjectCustomization } from './oidc-subject.js';
 import { analyzeWorkflow, WorkflowParseError, type Permissions } from './reach.js';
 
 /**
@@ -42,7 +43,9 @@ function describePermissions(permissions: Permissions): string {
   return writes.length > 0 ? `write: ${writes.sort().join(', ')}` : 'read-only or none';
 }
 
-interface Available {
+export interface Available {
+  /** Rewrites a default-form OIDC subject into the form this repository presents. */
+  present?: (subject: string) => string;
   repoSecrets: Set<string>;
   orgSecrets: Map<string, string>;
   /** Environment name -> its secret names. */
@@ -112,7 +115,8 @@ class ItemSet {
   readonly #items = new Map<string, InventoryItem>();
 
   add(item: Omit<InventoryItem, 'jobs'> & { detail?: string }, job: string): void {
-    const key = `${item.kind}|${item.scope}|${item.name}`;
+    // GITHUB_TOKEN: one row per permission set, so a write-all job is not hidden behind a read-only one.
+    const key = `${item.kind}|${item.scope}|${item.name}${item.kind === 'github-token' ? `|${item.detail}` : ''}`;
     const existing = this.#items.get(key);
     if (existing) {
       if (!existing.jobs.includes(job)) existing.jobs.push(job);
@@ -170,7 +174,7 @@ export function itemsOf(graph: ReachGraph, available: Available, findings: Findi
       { kind: 'github-token', scope: `repo:${repo}`, name: 'GITHUB_TOKEN', rotation: 'github.cancel-runs', detail: `valid until its job ends (6 h hosted, 24 h self-hosted); ${describePermissions(job.permissions)}` } as InventoryItem,
       job.key,
     );
-    for (const subject of job.oidcSubjects) {
+    for (const subject of job.oidcSubjects.map((s) => (available.present ? available.present(s) : s))) {
       items.add({ kind: 'oidc-role', scope: 'oidc:token.actions.githubusercontent.com', name: subject, rotation: 'aws.revoke-role-sessions', detail: 'every cloud role whose trust policy admits this subject (aws.find-roles)' }, job.key);
     }
   }
@@ -178,6 +182,23 @@ export function itemsOf(graph: ReachGraph, available: Available, findings: Findi
     findings.push({ kind: 'reusable-workflow-unresolved', severity: 'medium', resource: `github:${repo}/${graph.path}`, summary: `${unresolved.job}: cannot follow ${unresolved.uses} (${unresolved.reason}); assumed it reaches what it was given` });
   }
   return items.list();
+}
+
+/** The repository's OIDC subject customization; undefined (default form) when it cannot be read. */
+async function subjectCustomization(github: Octokit, fullName: string, findings: Finding[]): Promise<SubjectCustomization | undefined> {
+  const { owner, repo } = splitRepo(fullName);
+  try {
+    const { data } = await github.rest.actions.getCustomOidcSubClaimForRepo({ owner, repo });
+    return data as SubjectCustomization;
+  } catch (error) {
+    findings.push({
+      kind: 'oidc-template-unreadable',
+      severity: 'low',
+      resource: `github:${fullName}`,
+      summary: `cannot read the OIDC subject template of ${fullName} (${(error as { status?: number }).status ?? 'error'}): subjects assume the default repo:${fullName}:... form`,
+    });
+    return undefined;
+  }
 }
 
 /** Builds the inventory of one workflow (by file name, path or id) or of every workflow of the repository. */
@@ -194,7 +215,18 @@ export async function buildInventory(github: Octokit, options: { repo: string; w
     paths.push(...workflows.map((w) => w.path).filter((p) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(p)));
   }
   const available = await availableSecrets(github, options.repo, repository.private, repository.id, findings);
-  const fetch = contentsFetcher(github);
+  const customization = await subjectCustomization(github, options.repo, findings);
+  const identity: RepoIdentity = { fullName: repository.full_name, owner: repository.owner.login, ownerId: repository.owner.id, repoId: repository.id };
+  available.present = (subject) => presentSubject(subject, identity, customization);
+  // Reusable workflows are called from many places: read each file once.
+  const read = contentsFetcher(github);
+  const cache = new Map<string, Promise<string | undefined>>();
+  const fetch: WorkflowFetcher = (target) => {
+    const key = `${target.repo}/${target.path}@${target.ref ?? ''}`;
+    let text = cache.get(key);
+    if (!text) cache.set(key, (text = read(target)));
+    return text;
+  };
   const workflows: InventoryResult['workflows'] = [];
   const all = new Map<string, InventoryItem>();
   for (const path of paths) {
@@ -216,7 +248,7 @@ export async function buildInventory(github: Octokit, options: { repo: string; w
     const items = itemsOf(graph, available, findings);
     workflows.push({ path, graph, items });
     for (const item of items) {
-      const key = `${item.kind}|${item.scope}|${item.name}`;
+      const key = `${item.kind}|${item.scope}|${item.name}${item.kind === 'github-token' ? `|${item.detail}` : ''}`;
       const existing = all.get(key);
       if (existing) existing.jobs = [...new Set([...existing.jobs, ...item.jobs])];
       else all.set(key, { ...item, jobs: [...item.jobs] });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { followWorkflow, type WorkflowFetcher } from '../../src/github/follow.js';
+import { capPermissions, followWorkflow, type WorkflowFetcher } from '../../src/github/follow.js';
 import { analyzeWorkflow } from '../../src/github/reach.js';
 import { sharedData } from '../helpers/shared-data.js';
 
@@ -117,5 +117,20 @@ describe('followWorkflow', () => {
       fetch: async () => 'on: workflow_call\njobs:\n  b:\n    runs-on: x\n    permissions: { id-token: write }\n    steps: [{ run: "true" }]\n',
     });
     expect(graph.jobs).toEqual([expect.objectContaining({ key: 'a.yml#a/b.yml#b', idToken: false, oidcSubjects: [] })]);
+  });
+});
+
+describe('capPermissions', () => {
+  it('never gives a called job more than its caller has', () => {
+    // A caller with `permissions: {}` leaves the callee nothing, whatever it asks for
+    expect(capPermissions({ kind: 'scopes', scopes: { contents: 'write', 'id-token': 'write' } }, { kind: 'scopes', scopes: {} })).toEqual({
+      kind: 'scopes',
+      scopes: { contents: 'none', 'id-token': 'none' },
+    });
+    // A callee without a block inherits the caller's
+    expect(capPermissions({ kind: 'default' }, { kind: 'all', level: 'read' })).toEqual({ kind: 'all', level: 'read' });
+    // read-all caller, write callee: read
+    expect(capPermissions({ kind: 'scopes', scopes: { contents: 'write' } }, { kind: 'all', level: 'read' })).toEqual({ kind: 'scopes', scopes: { contents: 'read' } });
+    expect(capPermissions({ kind: 'all', level: 'write' }, { kind: 'scopes', scopes: { pages: 'write', contents: 'read' } })).toEqual({ kind: 'scopes', scopes: { pages: 'write', contents: 'read' } });
   });
 });

@@ -14,6 +14,17 @@ const schema = z
 
 type Input = z.infer<typeof schema>;
 
+/** `env:o/r/prod` -> { repo: 'o/r', environment: 'prod' }: the `with:` fields of the secret actions. */
+function scopeFields(scope: string): { repo?: string; environment?: string; org?: string } {
+  const [kind, rest = ''] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1)];
+  if (kind === 'org') return { org: rest };
+  if (kind === 'env') {
+    const [owner, repo, ...env] = rest.split('/');
+    return { repo: `${owner}/${repo}`, environment: env.join('/') };
+  }
+  return { repo: rest };
+}
+
 /**
  * What a workflow can reach (FACTS.md, "What a workflow can reach"): named and whole-context
  * secret reads, `secrets: inherit` followed through reusable workflows across repositories,
@@ -28,7 +39,7 @@ export const inventory = defineAction<Input>({
   permissions: ['github:actions:read', 'github:contents:read', 'github:secrets:read', 'github:environments:read', 'github:organization_secrets:read'],
   mutating: false,
   outputs: {
-    secrets: 'list of {scope, name} of the secrets reached (repo:o/r, env:o/r/ENV, org:ORG)',
+    secrets: 'list of {scope, name, repo?, environment?, org?, rotation} of the secrets reached (scope repo:o/r, env:o/r/ENV, org:ORG)',
     oidc_subjects: 'OIDC subjects the id-token jobs present (`*` = any value)',
     id_token_jobs: 'jobs that can mint OIDC tokens',
     items: 'every InventoryItem (kind, name, scope, jobs, rotation)',
@@ -55,7 +66,9 @@ export const inventory = defineAction<Input>({
     }
     result.findings.forEach((finding) => ctx.finding(finding));
     const secretKinds = new Set(['repo-secret', 'environment-secret', 'org-secret']);
-    const secrets = result.items.filter((item) => secretKinds.has(item.kind) && !item.scope.startsWith('unknown:')).map((item) => ({ scope: item.scope, name: item.name }));
+    const secrets = result.items
+      .filter((item) => secretKinds.has(item.kind) && !item.scope.startsWith('unknown:'))
+      .map((item) => ({ scope: item.scope, name: item.name, ...scopeFields(item.scope), rotation: item.rotation }));
     const subjects = [...new Set(result.items.filter((item) => item.kind === 'oidc-role').map((item) => item.name))].sort();
     const idTokenJobs = [...new Set(result.workflows.flatMap((w) => w.graph?.jobs.filter((job) => job.idToken).map((job) => job.key) ?? []))];
     return {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineAction } from '../define.js';
 import { StepFailedError } from '../../engine/errors.js';
 import type { CredentialEvent } from '../../engine/evidence.js';
-import { isSecret, Secret } from '../../engine/secret.js';
+import { fingerprint, isSecret, Secret } from '../../engine/secret.js';
 import { sealForGitHub, splitRepo } from '../../github/api.js';
 import { checkScope, getPublicKey, secretScopeFields, getSecretMeta, putSecret, scopeOf, secretPath, secretResource, type SecretScope } from '../../github/secret-scope.js';
 
@@ -11,9 +11,14 @@ const schema = z
     ...secretScopeFields,
     /**
      * The new value: a Secret produced by an earlier step (`${{ steps.new-key.outputs.secret_access_key }}`).
-     * A plain string is accepted by the schema only so a dry run can plan with a placeholder; apply refuses it.
+     * A plain string passes the schema (so plan can show the step), but apply refuses it unless `allow_plaintext`.
      */
     value: z.union([z.instanceof(Secret), z.string()]),
+    /**
+     * Accept a plain string value (an access key id, which is not secret but is often stored as
+     * one). Never set it to paste a secret into a playbook.
+     */
+    allow_plaintext: z.boolean().default(false),
   })
   .strict()
   .superRefine(checkScope);
@@ -62,36 +67,39 @@ export const rotateSecret = defineAction<Input>({
       const repos = await github.paginate(github.rest.actions.listSelectedReposForOrgSecret, { org: scope.org, secret_name: input.name, per_page: 100 });
       state.selected_repository_ids = repos.map((r) => r.id);
     }
-    const fingerprint = isSecret(input.value) ? input.value.fingerprint : 'value not produced yet (dry run placeholder)';
+    // A plain string is never put in the plan (plans are printed and journalled): its fingerprint only.
+    const valueFingerprint = isSecret(input.value) ? input.value.fingerprint : fingerprint(input.value);
+    const note = isSecret(input.value) || input.allow_plaintext ? '' : ' (a plain string: apply will refuse it)';
     return {
       changes: [
         {
           resource: secretResource(scope, input.name),
           action: meta ? 'update-secret' : 'create-secret',
-          summary: `${meta ? 'set' : 'create'} ${secretResource(scope, input.name)} to the value of fingerprint ${fingerprint}`,
+          summary: `${meta ? 'set' : 'create'} ${secretResource(scope, input.name)} to the value of fingerprint ${valueFingerprint}${note}`,
           before: meta ? { updated_at: meta.updated_at } : null,
-          after: { fingerprint },
+          after: { fingerprint: valueFingerprint },
         },
       ],
       calls: [
         { service: 'github', operation: `GET ${secretPath(scope).replace('{secret_name}', 'public-key')}`, params: paramsOf(scope), mutating: false },
-        { service: 'github', operation: `PUT ${secretPath(scope)}`, params: { ...paramsOf(scope), secret_name: input.name, value: input.value }, mutating: true },
+        { service: 'github', operation: `PUT ${secretPath(scope)}`, params: { ...paramsOf(scope), secret_name: input.name, value_fingerprint: valueFingerprint }, mutating: true },
       ],
       state,
     };
   },
 
   async apply(ctx, input, plan) {
-    if (!isSecret(input.value)) {
+    const value = isSecret(input.value) ? input.value : input.allow_plaintext ? new Secret(input.value, `value of ${input.name}`) : undefined;
+    if (!value) {
       throw new StepFailedError(ctx.stepKey, `refusing to write ${input.name} from a plain string: the value must come from an earlier step's secret output`, {
-        suggestions: ['produce the value in a step (e.g. aws.rotate-access-key) and pass `value: ${{ steps.<id>.outputs.<secret output> }}`'],
+        suggestions: ['produce the value in a step (e.g. aws.rotate-access-key) and pass `value: ${{ steps.<id>.outputs.<secret output> }}`', 'for a value that is not secret (an access key id) set `allow_plaintext: true`'],
       });
     }
     const scope = scopeOf(input);
     const state = plan.state as PlanState;
     const github = await ctx.clients.github();
     const key = await getPublicKey(github, scope);
-    const encrypted_value = await sealForGitHub(input.value.reveal(), key.key);
+    const encrypted_value = await sealForGitHub(value.reveal(), key.key);
     const appliedAt = new Date(floorToSecond(ctx.now()));
     await putSecret(github, scope, input.name, { encrypted_value, key_id: key.key_id }, {
       ...(state.visibility ? { visibility: state.visibility } : {}),
@@ -103,9 +111,9 @@ export const rotateSecret = defineAction<Input>({
       kind: 'github-secret',
       event: state.exists ? 'rotated' : 'issued',
       at: ctx.now().toISOString(),
-      fingerprint: input.value.fingerprint,
+      fingerprint: value.fingerprint,
     } satisfies CredentialEvent);
-    return { changed: true, outputs: { secret: resource, fingerprint: input.value.fingerprint, applied_at: appliedAt.toISOString() } };
+    return { changed: true, outputs: { secret: resource, fingerprint: value.fingerprint, applied_at: appliedAt.toISOString() } };
   },
 
   async verify(ctx, input, result) {

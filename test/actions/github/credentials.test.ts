@@ -47,6 +47,22 @@ describe('github.rotate-secret', () => {
     });
   }
 
+  it('re-run: GitHub never returns a value, so plan shows the write again and re-sets the same value', async () => {
+    // Given a value already written once
+    const value = new Secret('same-value-twice-1');
+    const ctx = testContext({ clients: harness.clients() });
+    const input = rotateSecret.schema.parse({ repo: 'acme/api', name: 'SLACK_WEBHOOK', value });
+    await rotateSecret.apply(ctx, input, await rotateSecret.plan(ctx, input));
+    // When planned and applied again
+    const again = await rotateSecret.plan(ctx, input);
+    expect(again.changes.map((c) => c.action)).toEqual(['update-secret']);
+    await rotateSecret.apply(ctx, input, again);
+    // Then the lab holds the same value, written twice (harmless); the journal's resume is what skips a done step
+    const state = harness.lab.state.repo('acme/api').secrets.get('SLACK_WEBHOOK')!;
+    expect(state.fingerprint).toBe(value.fingerprint);
+    expect(state.puts).toBe(2);
+  });
+
   it('keeps an org secret shared with the same selected repositories', async () => {
     const ctx = testContext({ clients: harness.clients() });
     const before = [...harness.lab.state.orgs.get('acme')!.secrets.get('DEPLOY_ONLY')!.selectedRepositoryIds];
@@ -61,8 +77,20 @@ describe('github.rotate-secret', () => {
     const ctx = testContext({ clients: harness.clients() });
     const input = rotateSecret.schema.parse({ repo: 'acme/api', name: 'AWS_ROLE', value: 'typed-in-plaintext' });
     const plan = await rotateSecret.plan(ctx, input);
+    // The plan names the string by fingerprint only, and warns
+    expect(JSON.stringify(plan)).not.toContain('typed-in-plaintext');
+    expect(plan.changes[0]!.summary).toMatch(/apply will refuse it/);
     await expect(rotateSecret.apply(ctx, input, plan)).rejects.toThrow(StepFailedError);
     expect(harness.lab.state.repo('acme/api').secrets.get('AWS_ROLE')!.puts).toBe(0);
+  });
+
+  it('writes a plain string only with allow_plaintext (an access key id is not secret)', async () => {
+    const ctx = testContext({ clients: harness.clients() });
+    const input = rotateSecret.schema.parse({ repo: 'acme/api', name: 'AWS_ACCESS_KEY_ID', value: 'AKIAIOSFODNN7EXAMPLE', allow_plaintext: true });
+    const result = await rotateSecret.apply(ctx, input, await rotateSecret.plan(ctx, input));
+    expect(harness.lab.state.repo('acme/api').secrets.get('AWS_ACCESS_KEY_ID')!.fingerprint).toBe(fingerprint('AKIAIOSFODNN7EXAMPLE'));
+    expect(result.outputs['fingerprint']).toBe(fingerprint('AKIAIOSFODNN7EXAMPLE'));
+    expect(ctx.evidenceRecords[0]).toMatchObject({ data: { event: 'issued' } });
   });
 
   it('rejects a scope that is neither or both of repo and org', () => {

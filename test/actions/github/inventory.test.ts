@@ -74,6 +74,16 @@ const world: z.input<typeof GitHubWorld> = {
       full_name: 'acme/web',
       workflows: [{ path: '.github/workflows/ci.yml', content: 'on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - uses: TJ-Actions/changed-files@a284dc1814e3fd07f2e34267fc8f81227ed29fb8\n' }],
     },
+    {
+      full_name: 'acme/immutable',
+      oidc: { use_default: true, use_immutable_subject: true },
+      workflows: [{ path: '.github/workflows/deploy.yml', content: 'on: push\npermissions: { id-token: write }\njobs:\n  deploy:\n    runs-on: x\n    environment: prod\n    steps: [{ run: "true" }]\n' }],
+    },
+    {
+      full_name: 'acme/custom',
+      oidc: { use_default: false, include_claim_keys: ['repository_owner', 'context', 'job_workflow_ref'] },
+      workflows: [{ path: '.github/workflows/deploy.yml', content: 'on: push\npermissions: { id-token: write }\njobs:\n  deploy:\n    runs-on: x\n    environment: prod\n    steps: [{ run: "true" }]\n' }],
+    },
     { full_name: 'acme/docs', workflows: [{ path: '.github/workflows/ci.yml', content: 'on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n' }] },
   ],
 };
@@ -109,10 +119,10 @@ describe('github.inventory', () => {
     // And secrets nobody reads (the unused repo secret, the all-visible org secret) are not listed
     expect(Object.keys(items).filter((k) => k.includes('UNUSED_REPO_SECRET') || k.includes('ORG_WIDE_TOKEN'))).toEqual([]);
     expect(result.outputs['secrets']).toEqual([
-      { scope: `env:${PT}/Docs`, name: 'AWS_DOCS_ROLE_ARN' },
-      { scope: `env:${PT}/layer-beta`, name: 'AWS_LAYERS_ROLE_ARN' },
-      { scope: `env:${PT}/layer-prod`, name: 'AWS_LAYERS_ROLE_ARN' },
-      { scope: 'org:aws-powertools', name: 'AWS_DOCS_BUCKET' },
+      { scope: `env:${PT}/Docs`, name: 'AWS_DOCS_ROLE_ARN', repo: PT, environment: 'Docs', rotation: 'manual' },
+      { scope: `env:${PT}/layer-beta`, name: 'AWS_LAYERS_ROLE_ARN', repo: PT, environment: 'layer-beta', rotation: 'manual' },
+      { scope: `env:${PT}/layer-prod`, name: 'AWS_LAYERS_ROLE_ARN', repo: PT, environment: 'layer-prod', rotation: 'manual' },
+      { scope: 'org:aws-powertools', name: 'AWS_DOCS_BUCKET', org: 'aws-powertools', rotation: 'github.rotate-secret' },
     ]);
     // And the OIDC subjects: the called jobs' environments, build-layer's dispatched refs
     expect(result.outputs['oidc_subjects']).toEqual([
@@ -172,7 +182,32 @@ describe('github.inventory', () => {
       '.github/workflows/overprovisioned.yml',
       '.github/workflows/lint.yml',
     ]);
-    expect(byKey(result.outputs['items'] as InventoryItem[])['repo-secret repo:acme/app AWS_SECRET_ACCESS_KEY']!.jobs).toEqual(['lint.yml#changed', 'overprovisioned.yml#test']);
+    const items = result.outputs['items'] as InventoryItem[];
+    expect(byKey(items)['repo-secret repo:acme/app AWS_SECRET_ACCESS_KEY']!.jobs).toEqual(['lint.yml#changed', 'overprovisioned.yml#test']);
+    // One GITHUB_TOKEN row per permission set: `permissions: {}` jobs apart from the default-permission lint job
+    const tokens = items.filter((item) => item.kind === 'github-token');
+    expect(tokens.map((t) => [t.detail?.split('; ')[1], t.jobs.length])).toEqual([
+      ['read-only or none', 5],
+      ['default token permissions (repository or org setting)', 1],
+    ]);
+  });
+});
+
+describe('github.inventory: the subject form the repository presents', () => {
+  it('uses the immutable repo:org@id/repo@id prefix for an opted-in repository', async () => {
+    const ctx = testContext({ clients: harness.clients() });
+    const input = inventory.schema.parse({ repo: 'acme/immutable', workflow: 'deploy.yml' });
+    const result = await inventory.apply(ctx, input, await inventory.plan(ctx, input));
+    const orgId = harness.lab.state.orgs.get('acme')!.id;
+    const repoId = harness.lab.state.repo('acme/immutable').id;
+    expect(result.outputs['oidc_subjects']).toEqual([`repo:acme@${orgId}/immutable@${repoId}:environment:prod`]);
+  });
+
+  it('builds the subject from custom claim keys, run-time values as *', async () => {
+    const ctx = testContext({ clients: harness.clients() });
+    const input = inventory.schema.parse({ repo: 'acme/custom', workflow: 'deploy.yml' });
+    const result = await inventory.apply(ctx, input, await inventory.plan(ctx, input));
+    expect(result.outputs['oidc_subjects']).toEqual(['repository_owner:acme:environment:prod:job_workflow_ref:*']);
   });
 });
 
