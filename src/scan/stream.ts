@@ -103,28 +103,43 @@ export async function scanZipStream(
   let bytes = 0;
   let failure: Error | undefined;
   const { sinkFor, ...scanOptions } = options;
+  const openSinks = new Set<RedactedSink>();
+  const unfinished = new Set<string>();
   const unzip = new Unzip((file: UnzipFile) => {
     if (file.name.endsWith('/')) return;
     files.push(file.name);
-    const scanner = byteScanner({ ...scanOptions, source: file.name, ...logFileIdentity(file.name) }, hits, sinkFor?.(file.name));
+    unfinished.add(file.name);
+    const sink = sinkFor?.(file.name);
+    if (sink) openSinks.add(sink);
+    const scanner = byteScanner({ ...scanOptions, source: file.name, ...logFileIdentity(file.name) }, hits, sink);
     file.ondata = (error, data, final) => {
       if (error) {
         failure ??= error;
         return;
       }
       scanner.push(data);
-      if (final) scanner.end();
+      if (final) {
+        scanner.end();
+        unfinished.delete(file.name);
+        if (sink) openSinks.delete(sink);
+      }
     };
     file.start();
   });
   unzip.register(UnzipInflate);
-  for await (const chunk of chunks) {
-    hash.update(chunk);
-    bytes += chunk.length;
-    unzip.push(chunk);
+  try {
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      unzip.push(chunk);
+      if (failure) throw failure;
+    }
+    unzip.push(new Uint8Array(0), true);
     if (failure) throw failure;
+    // A truncated archive ends with a file never finished: its copy is incomplete, and so is the scan.
+    if (unfinished.size > 0) throw new Error(`log archive ended inside ${[...unfinished].join(', ')}: truncated download`);
+  } finally {
+    for (const sink of openSinks) sink.close();
   }
-  unzip.push(new Uint8Array(0), true);
-  if (failure) throw failure;
   return { hits, sha256: hash.digest('hex'), bytes, files };
 }

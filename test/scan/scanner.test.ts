@@ -186,6 +186,16 @@ describe('streaming', () => {
     expectNoValue([...redacted.values()].flat().join('\n'));
   });
 
+  it('refuses a truncated archive instead of reporting a partial scan as complete, and closes the copies', async () => {
+    // Given the first half of an archive (a download cut short)
+    const zip = zipSync({ '0_build.txt': strToU8(compromisedJobLog().repeat(50)) }, { level: 0 });
+    let closed = 0;
+    const sinkFor = (): RedactedSink => ({ write: () => undefined, close: () => (closed += 1) });
+    // When scanned / Then it fails, and the redacted copy was closed anyway
+    await expect(scanZipStream(Readable.from([zip.subarray(0, zip.length / 2)]), { sinkFor })).rejects.toThrow(/truncated|invalid zip data/);
+    expect(closed).toBe(1);
+  });
+
   it('names jobs and steps from archive paths', () => {
     expect(logFileIdentity('3_build and test.txt')).toEqual({ job: 'build and test' });
     expect(logFileIdentity('deploy/12_Run aws s3 sync.txt')).toEqual({ job: 'deploy', step: 'Run aws s3 sync' });
