@@ -17,6 +17,10 @@ import { restrictOidcTrust } from './aws/restrict-oidc-trust.js';
 import { revokeRoleSessions } from './aws/revoke-role-sessions.js';
 import { revokeUserSessions } from './aws/revoke-user-sessions.js';
 import { rotateAccessKey } from './aws/rotate-access-key.js';
+import { auditRuns } from './github/audit-runs.js';
+import { deleteRunLogs } from './github/delete-run-logs.js';
+import { purgeCaches } from './github/purge-caches.js';
+import { scanRunLogs } from './github/scan-run-logs.js';
 
 /**
  * The registry: every action a playbook can use, as a plain list. A new action adds its file
@@ -41,6 +45,10 @@ export const actions: readonly ActionDefinition[] = [
   rotateAccessKey,
   deactivateAccessKey,
   deleteAccessKey,
+  scanRunLogs,
+  deleteRunLogs,
+  purgeCaches,
+  auditRuns,
 ];
 
 export function findAction(id: string): ActionDefinition | undefined {

@@ -79,6 +79,35 @@ export const Repo = z
     runs: z.array(Run).default([]),
     /** Other files in the repo (CODEOWNERS, reusable workflows called with `uses:`). */
     files: z.record(z.string(), z.string()).default({}),
+    /** Actions caches (`GET/DELETE .../actions/caches`): what a poisoned cache looks like to the responder. */
+    caches: z
+      .array(
+        z
+          .object({
+            id: z.number().int().optional(),
+            key: z.string().min(1),
+            ref: z.string().default('refs/heads/main'),
+            size_in_bytes: z.number().int().min(0).default(1024),
+            created_at: Offset.default('-1d'),
+            last_accessed_at: Offset.optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Commit history (`GET .../commits?path=`): when a workflow file was last changed, and files added. */
+    commits: z
+      .array(
+        z
+          .object({
+            sha: z.string().regex(/^[0-9a-f]{40}$/),
+            message: z.string().default('update'),
+            author: z.string(),
+            at: Offset,
+            files: z.array(z.object({ path: z.string(), status: z.enum(['added', 'modified', 'removed']).default('modified') }).strict()).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
     /**
      * The repo's OIDC `sub` customization (`GET/PUT .../actions/oidc/customization/sub`):
      * custom claim keys, and the immutable `repo:org@id/repo@id` subject format (FACTS.md).

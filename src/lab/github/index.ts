@@ -6,6 +6,7 @@ import { Secret, fingerprint } from '../../engine/secret.js';
 import type { GitHubWorld } from '../scenario.js';
 import type { LabContext, LabHttpRequest, LabHttpResponse, LabService } from '../types.js';
 import { DOCS, error, json, jsonBody, matchRoute, noContent, notFound, paginate, route, validationFailed, type Reply, type Route } from './http.js';
+import { leakTriageRoutes, type LeakTriageLabState } from './caches.js';
 import { SealedBoxKeys } from './sealed.js';
 import * as shape from './shapes.js';
 import {
@@ -33,6 +34,8 @@ export interface GitHubLab extends LabService {
   readonly user: string;
   /** The world as requests changed it: workflow states, runs, secret fingerprints, deploy keys, tokens, counters. */
   readonly state: GitHubLabState;
+  /** Actions caches, deleted run logs (src/lab/github/caches.ts). */
+  readonly leak: LeakTriageLabState;
   /**
    * Plays one REST call as the holder of `token` (an attacker with a stolen PAT, say) without
    * HTTP: `callAs(token, 'GET /repos/acme/api')`. A revoked or unknown token gets GitHub's 401.
@@ -715,6 +718,9 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     })),
   ];
 
+  const leak = leakTriageRoutes(world, ctx, state, labSecret);
+  routes.push(...leak.routes);
+
   const unauthenticatedRoutes = new Set(['POST /credentials/revoke', 'POST /app/installations/{installation_id}/access_tokens', 'GET /_lab/logs/{owner}/{repo}/{run_file}', 'GET /_lab/raw/{owner}/{repo}/{branch}/{path}']);
 
   function operationOf(request: LabHttpRequest): string {
@@ -785,6 +791,7 @@ export function createGitHubService(world: z.input<typeof GitHubWorld>, ctx: Lab
     token,
     user,
     state,
+    leak: leak.state,
     operation: operationOf,
     // Minting an App installation token changes nothing in the world a playbook acts on.
     mutating: (request) => request.method !== 'GET' && request.method !== 'HEAD' && operationOf(request) !== 'POST /app/installations/{installation_id}/access_tokens',

@@ -35,7 +35,9 @@ const inputs: Record<string, () => Record<string, unknown>> = {
   'github.revoke-tokens': () => ({ tokens_file: tokensFile }),
 };
 
-const githubActions = actions.filter((action) => action.id.startsWith('github.'));
+/** Leak-triage actions need logs and caches this world lacks: their dry runs are in leak-triage.test.ts. */
+const COVERED_IN_LEAK_TRIAGE = ['github.scan-run-logs', 'github.delete-run-logs', 'github.purge-caches', 'github.audit-runs'];
+const githubActions = actions.filter((action) => action.id.startsWith('github.') && !COVERED_IN_LEAK_TRIAGE.includes(action.id));
 
 describe('dry run against the lab', () => {
   it('has a dry-run input for every GitHub action in the registry', () => {
