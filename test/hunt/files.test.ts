@@ -108,18 +108,18 @@ describe('the files source on real CloudTrail data', () => {
   });
 
   it.each([
-    ['aws.defense-evasion.cloudtrail-delete.json', 'DeleteTrail', 'high'],
-    ['aws.defense-evasion.cloudtrail-event-selectors.json', 'PutEventSelectors', 'high'],
-    ['aws.defense-evasion.cloudtrail-stop.json', 'StopLogging', 'high'],
-    ['aws.defense-evasion.dns-delete-logs.json', 'DeleteResolverQueryLogConfig', 'high'],
-    ['aws.defense-evasion.vpc-remove-flow-logs.json', 'DeleteFlowLogs', 'high'],
+    ['aws.defense-evasion.cloudtrail-delete.json', 'DeleteTrail', 'medium'],
+    ['aws.defense-evasion.cloudtrail-event-selectors.json', 'PutEventSelectors', 'medium'],
+    ['aws.defense-evasion.cloudtrail-stop.json', 'StopLogging', 'medium'],
+    ['aws.defense-evasion.dns-delete-logs.json', 'DeleteResolverQueryLogConfig', 'medium'],
+    ['aws.defense-evasion.vpc-remove-flow-logs.json', 'DeleteFlowLogs', 'medium'],
     ['aws.defense-evasion.organizations-leave.json', 'LeaveOrganization', 'low'],
   ])('finds defense evasion in %s', async (name, eventName, severity) => {
     // Given a Stratus defense-evasion detonation, hunting an unrelated key
     const result = await runHunt({ identities: [{ kind: 'access-key', accessKeyId: 'AKIANOBODY0000000000' }] }, createFilesSource(sharedData('cloudtrail', 'stratus-red-team', name)), {
       now: new Date('2024-09-01T00:00:00Z'),
     });
-    // Then the evasion is reported for whoever did it (LeaveOrganization was denied: low)
+    // Then the evasion is reported for whoever did it: medium for a principal not hunted (LeaveOrganization was denied: low)
     const evasion = result.findings.filter((finding) => finding.kind === 'defense-evasion');
     expect(evasion).toHaveLength(1);
     expect(evasion[0]).toMatchObject({ severity });
