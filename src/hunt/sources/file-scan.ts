@@ -78,7 +78,7 @@ export async function scanStream(input: Readable, gzip: boolean, filter: ScanFil
 /** Files up to this size (compressed) are read and inflated in one go; larger ones stream. */
 export const WHOLE_FILE_LIMIT = 4 << 20;
 /** Inflated size a whole-file read may reach before it falls back to streaming (zip bombs, huge files). */
-const WHOLE_FILE_INFLATED_LIMIT = 128 << 20;
+const WHOLE_FILE_INFLATED_LIMIT = 32 << 20;
 const SLICE = 1 << 20;
 
 /**

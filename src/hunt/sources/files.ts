@@ -40,17 +40,24 @@ export interface FilesSourceOptions {
 }
 
 /**
+ * A worker's heap is capped so V8 collects instead of growing with the garbage a long scan
+ * makes: memory stays flat as the corpus grows. The cap leaves room for the largest file read
+ * whole (WHOLE_FILE_INFLATED_LIMIT, as a string twice its bytes) plus parsing.
+ */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
+
+/**
  * Starts one scan worker. Built, the worker is files-worker.js beside this file; run from the
  * TypeScript sources (tsx, vitest) it is the .ts file, loaded through tsx's loader registered
  * inside the worker (Node 20 does not pass `--import` on to workers).
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./files-worker.js', import.meta.url));
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./files-worker.js', import.meta.url), { resourceLimits: WORKER_LIMITS });
   // tsx's ESM entry (its CJS one registers with relative paths that break in a worker).
   const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
   const tsx = pathToFileURL(join(dirname(tsxPackage), 'dist', 'esm', 'api', 'index.mjs')).href;
   const worker = new URL('./files-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(worker)}); });`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(worker)}); });`, { eval: true, resourceLimits: WORKER_LIMITS });
 }
 
 /**
