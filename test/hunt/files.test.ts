@@ -38,6 +38,8 @@ describe('the record splitter', () => {
     const shapes = [JSON.stringify({ Records: records }), JSON.stringify(records, null, 2), records.map((r) => JSON.stringify(r)).join('\n') + '\n', JSON.stringify({ before: { Records: 1 }, Records: records, after: [1, { k: 'v\\"}]' }] })];
     // Then each splits into the same records, whatever the chunking
     for (const shape of shapes) expect(split(shape, chunk)).toEqual(records);
+    // And concatenated wrappers (zcat of many delivery files) give all their records
+    expect(split(`${JSON.stringify({ Records: records })}\n${JSON.stringify({ Records: records })}`, chunk)).toEqual([...records, ...records]);
   });
 
   it('splits any records at any chunk size (property)', () => {
