@@ -269,7 +269,8 @@ export function classify(records: Iterable<TrailRecord>, tracker: IdentityTracke
     const name = String(record.eventName ?? '');
     if (evasion.has(name)) {
       const who = match && !match.byTarget ? match.tracked.id : principalOf(record);
-      add('defense-evasion', record.errorCode ? 'low' : match && !match.byTarget ? 'critical' : 'high', who, record, (events) =>
+      // High when a hunted identity did it; critical is kept for "containment failed" (exit 3).
+      add('defense-evasion', record.errorCode ? 'low' : match && !match.byTarget ? 'high' : 'medium', who, record, (events) =>
         `${who} called ${[...new Set(events.map((e) => e.eventName))].join(', ')}${events.every((e) => e.errorCode) ? ' (denied)' : ''}: logging or detection tampered with`,
       );
     }

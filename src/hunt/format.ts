@@ -10,7 +10,10 @@ export function formatFindings(result: HuntResult): string {
   const lines = [
     result.findings.length ? [line(header), ...rows.map(line)].join('\n') : 'No findings.',
     '',
-    `Scanned ${stats.recordsRead} records (${stats.filesRead} files${stats.requests ? `, ${Object.entries(stats.requests).map(([region, count]) => `${count} requests in ${region}`).join(', ')}` : ''}); matched ${stats.recordsMatched}; hunted ${result.identities.length} identities in ${stats.rounds} round(s).`,
+    `Scanned ${stats.recordsRead} records (${[
+      ...(stats.filesRead ? [`${stats.filesRead} files`] : []),
+      ...Object.entries(stats.requests ?? {}).map(([region, count]) => `${count} requests in ${region}`),
+    ].join(', ') || 'no input'}); matched ${stats.recordsMatched}; hunted ${result.identities.length} identities in ${stats.rounds} round(s).`,
   ];
   if (stats.skipped.length) lines.push(`Skipped ${stats.skipped.length} malformed input(s):`, ...stats.skipped.map((skip) => `  ${skip.path}: ${skip.reason}`));
   if (result.provisional) lines.push('PROVISIONAL: the window reaches the last 15 minutes; CloudTrail may still deliver events (re-run or use --follow).');

@@ -5,7 +5,8 @@
  * Understands the three shapes CloudTrail data comes in:
  * - `{"Records": [ {...}, ... ]}` (S3 delivery): the objects of the top-level `Records` array;
  * - `[ {...}, ... ]` (exports, Stratus Red Team): the elements of the top-level array;
- * - JSON lines / concatenated objects: every top-level object.
+ * - JSON lines / concatenated objects: every top-level object (and concatenated `Records`
+ *   wrappers, as `zcat *.json.gz` produces).
  *
  * It checks structure (balanced brackets, closed strings, nothing but separators between
  * records) and throws `SplitError` on a malformed or truncated input; it does not validate the
@@ -182,7 +183,9 @@ export class RecordSplitter {
           } else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
           else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
             if (depth === 0) {
-              mode = 'done';
+              // The wrapper closed. Another may follow: `zcat *.json.gz` concatenates them.
+              mode = 'lines';
+              recordDepth = 0;
               this.#wrapped = false;
             } else depth--;
           }

@@ -88,7 +88,10 @@ export interface ScanStats {
   recordsRead: number;
   /** Records that matched a hunted identity or a defense-evasion event name. */
   recordsMatched: number;
-  /** Records with no usable eventTime (kept out of time-based checks). */
+  /**
+   * Records with no usable eventTime (kept out of time-based checks). The files source parses
+   * only records that can match (unless validating), so it counts those among them.
+   */
   undated: number;
   filesRead: number;
   skipped: SkippedInput[];

@@ -98,8 +98,8 @@ describe('classifiers on a lab-style trail', () => {
     const [unusual] = find(result.findings, 'unusual-source', JOB_KEY);
     expect(new Set(unusual!.evidence.map((event) => event.sourceIPAddress))).toEqual(new Set([ATTACKER.ip]));
 
-    // And StopLogging by a hunted key is critical defense evasion
-    expect(find(result.findings, 'defense-evasion', JOB_KEY)).toEqual([expect.objectContaining({ severity: 'critical' })]);
+    // And StopLogging by a hunted key is high-severity defense evasion
+    expect(find(result.findings, 'defense-evasion', JOB_KEY)).toEqual([expect.objectContaining({ severity: 'high' })]);
 
     // And the bystander is in no finding
     expect(JSON.stringify(result.findings)).not.toContain('alice');

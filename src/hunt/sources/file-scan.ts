@@ -78,7 +78,7 @@ export async function scanStream(input: Readable, gzip: boolean, filter: ScanFil
 /** Files up to this size (compressed) are read and inflated in one go; larger ones stream. */
 export const WHOLE_FILE_LIMIT = 4 << 20;
 /** Inflated size a whole-file read may reach before it falls back to streaming (zip bombs, huge files). */
-const WHOLE_FILE_INFLATED_LIMIT = 128 << 20;
+const WHOLE_FILE_INFLATED_LIMIT = 32 << 20;
 const SLICE = 1 << 20;
 
 /**
@@ -90,14 +90,33 @@ const SLICE = 1 << 20;
 export async function scanFile(path: string, gzip: boolean, filter: ScanFilter, options: { validate?: boolean } = {}): Promise<FileScanResult> {
   const size = (await stat(path)).size;
   if (size > WHOLE_FILE_LIMIT) return scanStream(createReadStream(path, { highWaterMark: SLICE }), gzip, filter, options);
+  let raw: Buffer;
+  try {
+    raw = await readFile(path);
+  } catch (error) {
+    return failed({ records: 0, matched: [], undated: 0 }, error);
+  }
+  return scanBytes(raw, gzip, filter, options, () => scanStream(createReadStream(path, { highWaterMark: SLICE }), gzip, filter, options));
+}
+
+/**
+ * Scans a whole file's bytes (a small local file, or an S3 object downloaded by the main
+ * thread). A gzip that inflates past the limit goes to `fallback` (streaming) when given.
+ */
+export async function scanBytes(
+  raw: Buffer,
+  gzip: boolean,
+  filter: ScanFilter,
+  options: { validate?: boolean } = {},
+  fallback?: () => Promise<FileScanResult>,
+): Promise<FileScanResult> {
   const { splitter, result } = sinkFor(filter, options);
   try {
-    const raw = await readFile(path);
     let data: Buffer;
     try {
       data = gzip ? gunzipSync(raw, { maxOutputLength: WHOLE_FILE_INFLATED_LIMIT }) : raw;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return scanStream(createReadStream(path, { highWaterMark: SLICE }), gzip, filter, options);
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' && fallback) return fallback();
       throw error;
     }
     const decoder = new StringDecoder('utf8');

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { scanFile } from './file-scan.js';
+import { scanBytes, scanFile } from './file-scan.js';
 import type { ScanFilter } from '../predicate.js';
 
 /** One worker of the files source: scans the files the main thread hands it, one at a time. */
@@ -7,6 +7,8 @@ interface ScanRequest {
   id: number;
   path: string;
   gzip: boolean;
+  /** An S3 object the main thread downloaded (transferred, not copied). */
+  bytes?: Uint8Array;
   filter: ScanFilter;
   validate: boolean;
 }
@@ -14,7 +16,10 @@ interface ScanRequest {
 parentPort!.on('message', (request: ScanRequest) => {
   void (async () => {
     try {
-      const result = await scanFile(request.path, request.gzip, request.filter, { validate: request.validate });
+      const options = { validate: request.validate };
+      const result = request.bytes
+        ? await scanBytes(Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength), request.gzip, request.filter, options)
+        : await scanFile(request.path, request.gzip, request.filter, options);
       parentPort!.postMessage({ id: request.id, result });
     } catch (error) {
       parentPort!.postMessage({ id: request.id, result: { records: 0, matched: [], undated: 0, error: (error as Error).message } });

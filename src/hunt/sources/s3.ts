@@ -35,6 +35,7 @@ export async function* listS3Files(client: S3Client, url: string, window: { from
       yield {
         path: `s3://${bucket}/${key}`,
         gzip: /\.gz$/i.test(key),
+        ...(object.Size !== undefined ? { size: object.Size } : {}),
         open: async () => (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as Readable,
       };
     }
