@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ActionDefinition, ActionPlan, ApplyResult, VerifyResult } from '../actions/define.js';
+import type { ActionDefinition, ActionPlan, ApplyResult, Finding, VerifyResult } from '../actions/define.js';
 import { actions as builtInActions } from '../actions/index.js';
 import type { ApiCallRecord } from '../providers/config.js';
 import type { ActionContext, Clients } from './context.js';
@@ -347,6 +347,8 @@ class Scheduler {
   readonly #graph: Map<string, Set<string>>;
   readonly #states = new Map<string, StepState>();
   readonly #outcomes: StepOutcome[] = [];
+  /** Findings journalled per step key: an action may both call ctx.finding and return it. */
+  readonly #findingsSeen = new Set<string>();
   readonly #limit: Semaphore;
   readonly #startedAt: string;
   /** Completed steps whose secret outputs a not-yet-completed step needs: apply them again. */
@@ -628,7 +630,7 @@ class Scheduler {
     throwIfAborted(signal);
     this.#o.record({ type: 'step', ...base, phase: 'planned', inputHash, plan });
     this.#o.emit({ type: 'step-planned', step: step.id, key, plan });
-    for (const finding of plan.findings ?? []) this.#o.record({ type: 'finding', step: key, finding });
+    for (const finding of plan.findings ?? []) this.#recordFinding(key, finding);
     if (this.#o.dryRun && definition.mutating) return { kind: 'planned', plan };
 
     const apply = await definition.apply(ctx, input, plan);
@@ -640,7 +642,7 @@ class Scheduler {
       inputHash,
       result: { changed: apply.changed, outputs: apply.outputs, undo: apply.undo, requestIds: apply.requestIds },
     });
-    for (const finding of apply.findings ?? []) this.#o.record({ type: 'finding', step: key, finding });
+    for (const finding of apply.findings ?? []) this.#recordFinding(key, finding);
     this.#o.emit({ type: 'step-applied', step: step.id, key, changed: apply.changed, reused: false });
 
     const verify = await definition.verify(ctx, input, apply);
@@ -665,10 +667,16 @@ class Scheduler {
       evidence: (kind, data) => {
         o.record({ type: 'evidence', step: key, kind, data });
       },
-      finding: (finding) => {
-        o.record({ type: 'finding', step: key, finding });
-      },
+      finding: (finding) => this.#recordFinding(key, finding),
     };
+  }
+
+  /** Journals a finding once per step key, however many ways the action reported it. */
+  #recordFinding(key: string, finding: Finding): void {
+    const id = `${key}\u0000${JSON.stringify(finding)}`;
+    if (this.#findingsSeen.has(id)) return;
+    this.#findingsSeen.add(id);
+    this.#o.record({ type: 'finding', step: key, finding });
   }
 }
 

@@ -299,3 +299,29 @@ describe('runPlaybook', () => {
     expect(JSON.stringify(events)).not.toContain(value);
   });
 });
+
+describe('findings', () => {
+  it('journals a finding once when the action both reports it through ctx.finding and returns it', async () => {
+    // Given an action that does both (the two ways define.ts allows)
+    const finding = { kind: 'trust-admits-any-repo', severity: 'high' as const, resource: 'arn:aws:iam::1:role/x', summary: 'repo:acme/*' };
+    const other = { ...finding, resource: 'arn:aws:iam::1:role/y' };
+    const reporter: ActionDefinition = {
+      ...registry[0]!,
+      id: 'test.reporter',
+      async plan() {
+        return { changes: [], calls: [], findings: [finding] };
+      },
+      async apply(ctx) {
+        ctx.finding(finding);
+        ctx.finding(other);
+        return { changed: false, outputs: {}, findings: [finding, other] };
+      },
+    };
+    registry.push(reporter);
+    // When it runs
+    const result = await run(playbook([{ id: 'a', uses: 'test.reporter' }]));
+    // Then each distinct finding is in the journal exactly once
+    const records = readJournal(join(result.runDir, 'journal.jsonl')).records.filter((record) => record.type === 'finding');
+    expect(records.map((record) => (record as { finding: { resource: string } }).finding.resource)).toEqual(['arn:aws:iam::1:role/x', 'arn:aws:iam::1:role/y']);
+  });
+});
