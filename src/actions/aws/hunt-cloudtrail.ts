@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineAction, type ApiCall } from '../define.js';
 import type { EvidenceByKind } from '../../engine/evidence.js';
 import { hunt, HuntInput, summarise, type HuntRequest, type HuntResult } from '../../hunt/index.js';
+import type { HuntedIdentity } from '../../hunt/model.js';
 import { DEFENSE_EVASION_EVENTS, IdentityTracker } from '../../hunt/classify.js';
 import { lookupsFor } from '../../hunt/sources/api.js';
 import { huntQuerySql } from '../../hunt/sources/athena.js';
@@ -21,6 +22,11 @@ const AthenaTable = z
   .strict();
 
 const Schema = HuntInput.extend({
+  /** Shorthand for identities a playbook has as plain lists (the inventory's subjects, find-roles' ARNs). */
+  identities: HuntInput.shape.identities.optional(),
+  oidc_subjects: z.array(z.string().min(1)).optional(),
+  role_arns: z.array(z.string().startsWith('arn:')).optional(),
+  access_key_ids: z.array(z.string().regex(/^(AKIA|ASIA)[A-Z0-9]{12,}$/)).optional(),
   source: z.enum(['api', 'files', 'athena']).default('api'),
   /** files: a directory, a file, or `s3://bucket/prefix`. */
   path: z.string().optional(),
@@ -30,13 +36,24 @@ const Schema = HuntInput.extend({
   .superRefine((input, issues) => {
     if (input.source === 'files' && !input.path) issues.addIssue({ code: 'custom', path: ['path'], message: 'source files needs a path (directory, file or s3://bucket/prefix)' });
     if (input.source === 'athena' && !input.athena) issues.addIssue({ code: 'custom', path: ['athena'], message: 'source athena needs the athena table' });
+    if (identitiesOf(input).length === 0) issues.addIssue({ code: 'custom', path: ['identities'], message: 'give at least one identity (identities, oidc_subjects, role_arns or access_key_ids)' });
   });
 
 type Input = z.infer<typeof Schema>;
 
+/** Every identity the step names: the explicit list plus the shorthand lists. */
+function identitiesOf(input: Pick<Input, 'identities' | 'oidc_subjects' | 'role_arns' | 'access_key_ids'>): HuntedIdentity[] {
+  return [
+    ...(input.identities ?? []),
+    ...(input.oidc_subjects ?? []).map((subject): HuntedIdentity => ({ kind: 'oidc-subject', subject })),
+    ...(input.role_arns ?? []).map((roleArn): HuntedIdentity => ({ kind: 'role', roleArn })),
+    ...(input.access_key_ids ?? []).map((accessKeyId): HuntedIdentity => ({ kind: 'access-key', accessKeyId })),
+  ];
+}
+
 function requestOf(input: Input): HuntRequest {
-  const { source, path, athena, ...huntInput } = input;
-  return { source, path, athena, input: huntInput };
+  const { source, path, athena, identities: _identities, oidc_subjects: _subjects, role_arns: _roles, access_key_ids: _keys, ...huntInput } = input;
+  return { source, path, athena, input: { ...huntInput, identities: identitiesOf(input) } };
 }
 
 /** The calls a hunt makes (all reads): what `plan()` shows and a dry run prints. */
@@ -75,6 +92,7 @@ export default defineAction<Input>({
     critical: 'number of critical findings (a call succeeded after revocation: containment failed)',
     identities: 'every identity hunted, including keys minted by the hunted ones',
     provisional: 'true when the window reached the last ~15 minutes (CloudTrail delivery lag)',
+    minted_access_key_ids: 'long-term access keys (AKIA) that hunted identities minted: deactivate them',
   },
   example: {
     source: 'api',
@@ -86,7 +104,7 @@ export default defineAction<Input>({
     return {
       changes: [],
       calls: callsOf(input),
-      state: { identities: input.identities.length, source: input.source },
+      state: { identities: identitiesOf(input).length, source: input.source },
     };
   },
   async apply(ctx, input) {
@@ -100,7 +118,15 @@ export default defineAction<Input>({
     const summary = summarise(result);
     return {
       changed: false,
-      outputs: { findings: summary.findings, critical: summary.critical, identities: result.identities.map((identity) => identity.id), provisional: result.provisional },
+      outputs: {
+        findings: summary.findings,
+        critical: summary.critical,
+        identities: result.identities.map((identity) => identity.id),
+        provisional: result.provisional,
+        minted_access_key_ids: result.identities
+          .filter((identity) => identity.origin === 'minted' && /^AKIA[A-Z0-9]{12,}$/.test(identity.id))
+          .map((identity) => identity.id),
+      },
       findings: result.findings,
     };
   },
