@@ -23,6 +23,8 @@ export interface PlannedChange {
   summary: string;
   before?: unknown;
   after?: unknown;
+  /** Line diff of before/after as a human reads it (`- `, `+ `, `  ` prefixes), when the change is a document. */
+  diff?: string[];
 }
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';

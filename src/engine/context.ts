@@ -23,6 +23,11 @@ export interface Clients {
   iam(target?: AwsTarget): IAMClient;
   sts(target?: AwsTarget): STSClient;
   cloudtrail(region: string, target?: AwsTarget): CloudTrailClient;
+  /**
+   * STS signed with given credentials (a new access key being proven), same endpoint and
+   * middleware as `sts()`. Optional: src/providers/aws.ts `createAwsClients` provides it.
+   */
+  stsWithCredentials?(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, target?: AwsTarget): STSClient;
 }
 
 /** What an action sees while it plans, applies, verifies or compensates. */

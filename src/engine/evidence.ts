@@ -56,6 +56,8 @@ export interface InventoryItem {
   jobs: string[];
   /** The action that rotates or revokes it, or `manual`. */
   rotation: string;
+  /** Why, for a human: the token's permissions, "holds a role ARN, not a credential", ... */
+  detail?: string;
 }
 
 export interface CredentialEvent {

@@ -79,6 +79,18 @@ export const Repo = z
     runs: z.array(Run).default([]),
     /** Other files in the repo (CODEOWNERS, reusable workflows called with `uses:`). */
     files: z.record(z.string(), z.string()).default({}),
+    /**
+     * The repo's OIDC `sub` customization (`GET/PUT .../actions/oidc/customization/sub`):
+     * custom claim keys, and the immutable `repo:org@id/repo@id` subject format (FACTS.md).
+     */
+    oidc: z
+      .object({
+        use_default: z.boolean().default(true),
+        include_claim_keys: z.array(z.string().regex(/^\w+$/)).default([]),
+        use_immutable_subject: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -102,6 +114,22 @@ export const GitHubWorld = z
     repos: z.array(Repo).default([]),
     /** Tokens that exist (PATs, OAuth): POST /credentials/revoke revokes them. */
     tokens: z.array(z.object({ value: z.string(), kind: z.string().default('pat'), owner: z.string().optional() }).strict()).default([]),
+    /**
+     * GitHub Apps installed in the lab: `POST /app/installations/{id}/access_tokens` accepts a JWT
+     * signed with the private key matching `public_key` (PEM) and mints an installation token.
+     */
+    apps: z
+      .array(
+        z
+          .object({
+            id: z.number().int(),
+            slug: z.string().default('cicd-ir-responder'),
+            installation_id: z.number().int(),
+            public_key: z.string().includes('PUBLIC KEY'),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict();
 
@@ -174,12 +202,22 @@ export const AwsWorld = z
   .object({
     accounts: z.array(Account).default([]),
     sessions: z.array(Session).default([]),
+    /**
+     * IAM eventual consistency (FACTS.md: changes "may take a few minutes"): a successful IAM
+     * write becomes visible to reads and to authorization this many ms later. 0 = at once.
+     */
+    propagation_delay_ms: z.number().int().min(0).optional(),
   })
   .strict();
 
 /** One thing the attacker does with a stolen credential. */
 export const AttackerStep = z
   .object({
+    /**
+     * Who makes the call: the attacker, or the legitimate workload (a job's own calls with its
+     * session, so hunts have to tell them apart from the attacker's).
+     */
+    actor: z.enum(['attacker', 'workload']).default('attacker'),
     /** `history`: happened before the responders arrived (at `at`); `after-containment`: played by drills after contain. */
     phase: z.enum(['history', 'after-containment']).default('history'),
     at: Offset.optional(),
@@ -193,6 +231,13 @@ export const AttackerStep = z
     user_agent: z.string().default('python-requests/2.31.0'),
     /** Name for what the call produces (a new key, a session), usable as `credential` later. */
     as: z.string().optional(),
+    /**
+     * `after-containment` steps: what a correct containment leads to (`denied`); a drill flags a
+     * step whose outcome differs. `history` steps: what happened (`success` unless stated).
+     */
+    expect: z.enum(['success', 'denied']).optional(),
+    /** Why the step is there / what the responder must do about it (for tabletop readers). */
+    note: z.string().optional(),
   })
   .strict();
 
@@ -204,7 +249,7 @@ export const Scenario = z
     modelled_on: z.string().optional(),
     /** Seed for ids, keys, fault injection: the same seed replays the same run. */
     seed: z.number().int().default(1),
-    github: GitHubWorld.default({ orgs: [], repos: [], tokens: [] }),
+    github: GitHubWorld.default({ orgs: [], repos: [], tokens: [], apps: [] }),
     aws: AwsWorld.default({ accounts: [], sessions: [] }),
     attacker: z.array(AttackerStep).default([]),
     /** What `contain --lab` passes as flags when the scenario is run with no others. */

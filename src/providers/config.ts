@@ -13,6 +13,16 @@ export interface ProviderConfig {
     /** A token given explicitly (the lab's); otherwise GH_TOKEN, GITHUB_TOKEN, `gh auth token`, or an App. */
     token?: string;
     app?: { appId: string; privateKey: string; installationId: string };
+    /**
+     * Minimum milliseconds between mutating requests. Unset: plugin-throttling's default of
+     * 1,000 (GitHub asks for at least a second between writes). The lab sets a shorter pace.
+     */
+    writeIntervalMs?: number;
+    /**
+     * Milliseconds one HTTP attempt may take before it is aborted (and, for GET/PUT/DELETE,
+     * retried). Default 120,000: a cut network must not hang a containment.
+     */
+    requestTimeoutMs?: number;
   };
   aws: {
     profile?: string;
@@ -22,6 +32,8 @@ export interface ProviderConfig {
     /** Static credentials given explicitly (the lab's fake ones); otherwise the SDK's default chain. */
     credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
     maxAttempts?: number;
+    /** The SDK's retry mode; unset leaves it to AWS_RETRY_MODE / the profile (default `standard`). */
+    retryMode?: 'standard' | 'adaptive';
   };
   /** Called once per HTTP API call made by any client, for the journal. */
   onApiCall?: (call: ApiCallRecord) => void;

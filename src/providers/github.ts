@@ -1,0 +1,322 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Octokit } from '@octokit/rest';
+import { throttling } from '@octokit/plugin-throttling';
+import { retry } from '@octokit/plugin-retry';
+import { createAppAuth } from '@octokit/auth-app';
+import Bottleneck from 'bottleneck';
+import { DryRunViolation, UsageError } from '../engine/errors.js';
+import { registerSecretValue } from '../engine/secret.js';
+import type { ApiCallRecord, ProviderConfig } from './config.js';
+
+/** The REST API version every request pins (GitHub answers with this shape until we move). */
+export const GITHUB_API_VERSION = '2022-11-28';
+
+const DEFAULT_API_URL = 'https://api.github.com';
+/** One attempt longer than this is aborted: generous for a large log archive, finite for a dead link. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+
+/** What `createGitHubClients` hands out; `Clients` in src/engine/context.ts takes the same two. */
+export interface GitHubClients {
+  /** Authenticated Octokit: resolved once (token, App or `gh auth token`), then reused. */
+  github(): Promise<Octokit>;
+  /** Octokit with no credentials at all: POST /credentials/revoke must be sent unauthenticated. */
+  githubUnauthenticated(): Octokit;
+}
+
+/** Where the GitHub credential came from, for `doctor` and error messages. Never the credential. */
+export type GitHubAuthSource =
+  | { kind: 'token'; source: 'config' | TokenVariable | 'gh auth token'; token: string }
+  | { kind: 'app'; source: 'config' | 'env'; appId: string; privateKey: string; installationId: string };
+
+type TokenVariable = 'GH_ENTERPRISE_TOKEN' | 'GITHUB_ENTERPRISE_TOKEN' | 'GH_TOKEN' | 'GITHUB_TOKEN';
+
+/** What auth resolution may read: injectable so tests do not depend on the machine. */
+export interface AuthEnvironment {
+  env: NodeJS.ProcessEnv;
+  /** Runs `gh auth token [--hostname H]`; resolves undefined when gh is missing or not logged in. */
+  ghAuthToken(hostname: string | undefined): Promise<string | undefined>;
+  readFile(path: string): string;
+}
+
+/** The real environment: process.env, the `gh` on PATH, the file system. */
+export const systemAuthEnvironment: AuthEnvironment = {
+  env: process.env,
+  ghAuthToken: (hostname) =>
+    new Promise((resolve) => {
+      const args = ['auth', 'token', ...(hostname ? ['--hostname', hostname] : [])];
+      // gh prints the token on stdout; stderr (e.g. "not logged in") is dropped, never echoed.
+      execFile('gh', args, { timeout: 10_000, windowsHide: true }, (error, stdout) => {
+        const token = stdout?.toString().trim();
+        resolve(error || !token ? undefined : token);
+      });
+    }),
+  readFile: (path) => readFileSync(path, 'utf8'),
+};
+
+/** The base URL: `--github-api-url` (config), then GITHUB_API_URL, then github.com. Trailing slash dropped. */
+export function githubApiUrl(config: ProviderConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return (config.github.apiUrl ?? env.GITHUB_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, '');
+}
+
+/** The host `gh` knows the API by: github.com for the public API, the GHES host otherwise. */
+function ghHostname(apiUrl: string): string | undefined {
+  try {
+    const host = new URL(apiUrl).host;
+    if (host === 'api.github.com') return 'github.com';
+    // GHE.com (data residency) serves its API at api.<subdomain>.ghe.com; gh knows it as <subdomain>.ghe.com.
+    if (host.endsWith('.ghe.com') && host.startsWith('api.')) return host.slice('api.'.length);
+    return host;
+  } catch {
+    return undefined;
+  }
+}
+
+const APP_ENV_HINT =
+  'GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE) and GITHUB_APP_INSTALLATION_ID';
+
+function appFromEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => string): GitHubAuthSource | undefined {
+  const appId = env.GITHUB_APP_ID?.trim();
+  const keyFile = env.GITHUB_APP_PRIVATE_KEY_FILE?.trim();
+  const inlineKey = env.GITHUB_APP_PRIVATE_KEY;
+  const installationId = env.GITHUB_APP_INSTALLATION_ID?.trim();
+  if (!appId && !keyFile && !inlineKey && !installationId) return undefined;
+  const missing = [
+    !appId && 'GITHUB_APP_ID',
+    !keyFile && !inlineKey && 'GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_FILE',
+    !installationId && 'GITHUB_APP_INSTALLATION_ID',
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new UsageError(`GitHub App credentials are incomplete: ${missing.join(', ')} not set`, [`set all of ${APP_ENV_HINT}`]);
+  }
+  let privateKey: string;
+  if (keyFile) {
+    try {
+      privateKey = readFile(keyFile);
+    } catch (error) {
+      throw new UsageError(`cannot read GITHUB_APP_PRIVATE_KEY_FILE ${keyFile}: ${(error as Error).message}`);
+    }
+  } else {
+    // CI systems often store a PEM with literal "\n" sequences in one line.
+    privateKey = inlineKey!.replace(/\\n/g, '\n');
+  }
+  return { kind: 'app', source: 'env', appId: appId!, privateKey, installationId: installationId! };
+}
+
+/** github.com and GHE.com (data residency) hosts: gh's GH_TOKEN/GITHUB_TOKEN are theirs; any other host is GHES. */
+function isGitHubDotCom(apiUrl: string): boolean {
+  const host = ghHostname(apiUrl) ?? '';
+  return host === 'github.com' || host.endsWith('.ghe.com');
+}
+
+/**
+ * Finds a GitHub credential the way `gh` does, most explicit first:
+ * config token (flag / lab) → config App → GH_TOKEN → GITHUB_TOKEN → App from GITHUB_APP_* env →
+ * `gh auth token` (the stored login of the gh CLI, for the API host). For a GHES host, gh reads
+ * GH_ENTERPRISE_TOKEN then GITHUB_ENTERPRISE_TOKEN; cicd-ir does too, before GH_TOKEN/GITHUB_TOKEN.
+ *
+ * Explicit App settings come before the gh login on purpose: someone who exports GITHUB_APP_ID
+ * means the App, and a responder's personal gh login silently winning would act as the wrong
+ * identity. No credential at all is a UsageError (exit 2) saying what to set.
+ */
+export async function resolveGitHubAuth(config: ProviderConfig, environment: AuthEnvironment = systemAuthEnvironment): Promise<GitHubAuthSource> {
+  const { env } = environment;
+  if (config.github.token) return { kind: 'token', source: 'config', token: config.github.token };
+  if (config.github.app) return { kind: 'app', source: 'config', ...config.github.app };
+  const variables: TokenVariable[] = isGitHubDotCom(githubApiUrl(config, env))
+    ? ['GH_TOKEN', 'GITHUB_TOKEN']
+    : ['GH_ENTERPRISE_TOKEN', 'GITHUB_ENTERPRISE_TOKEN', 'GH_TOKEN', 'GITHUB_TOKEN'];
+  for (const variable of variables) {
+    const value = env[variable]?.trim();
+    if (value) return { kind: 'token', source: variable, token: value };
+  }
+  const app = appFromEnv(env, environment.readFile);
+  if (app) return app;
+  const fromGh = await environment.ghAuthToken(ghHostname(githubApiUrl(config, env)));
+  if (fromGh) return { kind: 'token', source: 'gh auth token', token: fromGh };
+  throw new UsageError('no GitHub credentials found', [
+    'set GH_TOKEN (or GITHUB_TOKEN) to a token with repo, workflow and admin:org scopes as the playbook needs',
+    'or log in with `gh auth login` (cicd-ir then uses `gh auth token`)',
+    `or use a GitHub App: set ${APP_ENV_HINT}`,
+  ]);
+}
+
+/** auth-app's request for an installation token: a POST that changes nothing a playbook acts on. */
+const APP_TOKEN_ROUTE = '/app/installations/{installation_id}/access_tokens';
+
+/** Requests that do not change anything on GitHub: everything else is refused in a dry run. */
+function isReadOnly(method: string, route?: string): boolean {
+  return method === 'GET' || method === 'HEAD' || (method === 'POST' && route === APP_TOKEN_ROUTE);
+}
+
+/** `/repos/{owner}/{repo}/actions/runs/{run_id}/cancel` from the request options (the route template when Octokit knows it). */
+function routeOf(url: string, baseUrl: string): string {
+  let route = url.startsWith(baseUrl) ? url.slice(baseUrl.length) : url;
+  const query = route.indexOf('?');
+  if (query >= 0) route = route.slice(0, query);
+  return route;
+}
+
+type RequestOptions = { method: string; url: string; baseUrl?: string; request?: Record<string, unknown> };
+
+type RouteTable = Array<{ method: string; template: string; regex: RegExp }>;
+
+/**
+ * Every `METHOD /template` @octokit/rest knows, as regexes over literal paths. paginate() follows
+ * `Link` URLs, so its later pages arrive as literal paths; the journal should still name the route.
+ */
+function routeTable(octokit: { rest?: Record<string, Record<string, unknown>> }): RouteTable {
+  const table: RouteTable = [];
+  for (const namespace of Object.values(octokit.rest ?? {})) {
+    for (const method of Object.values(namespace)) {
+      const defaults = (method as { endpoint?: { DEFAULTS?: { method: string; url: string } } }).endpoint?.DEFAULTS;
+      if (!defaults?.url.includes('{')) continue;
+      const pattern = defaults.url
+        .split(/(\{[^}]+\})/)
+        .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      table.push({ method: defaults.method, template: defaults.url, regex: new RegExp(`^${pattern}$`) });
+    }
+  }
+  // More literal segments first, so `/actions/secrets/public-key` beats `/actions/secrets/{secret_name}`.
+  const literalLength = (template: string) => template.replace(/\{[^}]+\}/g, '').length;
+  return table.sort((a, b) => literalLength(b.template) - literalLength(a.template));
+}
+
+function templateOf(table: RouteTable, method: string, path: string): string {
+  if (path.includes('{')) return path;
+  return table.find((entry) => entry.method === method && entry.regex.test(path))?.template ?? path;
+}
+
+/**
+ * An Octokit plugin that reports every HTTP attempt to `config.onApiCall`. It is applied before
+ * the throttling and retry plugins, so it sits inside them and sees each retry as its own call,
+ * which is what the journal should show.
+ */
+function apiCallRecorder(config: ProviderConfig, baseUrl: string) {
+  return (octokit: {
+    rest?: Record<string, Record<string, unknown>>;
+    hook: { wrap: (name: 'request', fn: (request: (o: unknown) => Promise<unknown>, options: RequestOptions) => Promise<unknown>) => void };
+  }) => {
+    if (!config.onApiCall) return {};
+    const onApiCall = config.onApiCall;
+    let table: RouteTable | undefined;
+    octokit.hook.wrap('request', async (request, options) => {
+      const started = performance.now();
+      table ??= routeTable(octokit);
+      const route = templateOf(table, options.method, routeOf(options.url, options.baseUrl ?? baseUrl));
+      const base: Pick<ApiCallRecord, 'service' | 'operation' | 'mutating' | 'target'> = {
+        service: 'github',
+        operation: `${options.method} ${route}`,
+        mutating: !isReadOnly(options.method, route),
+        target: new URL(options.baseUrl ?? baseUrl).host,
+      };
+      try {
+        const response = (await request(options)) as { status: number; headers: Record<string, string | undefined> };
+        onApiCall({ ...base, status: response.status, requestId: response.headers['x-github-request-id'], durationMs: Math.round(performance.now() - started) });
+        return response;
+      } catch (error) {
+        const failure = error as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
+        onApiCall({
+          ...base,
+          ...(typeof failure.status === 'number' ? { status: failure.status } : {}),
+          ...(failure.response?.headers?.['x-github-request-id'] ? { requestId: failure.response.headers['x-github-request-id'] } : {}),
+          durationMs: Math.round(performance.now() - started),
+          // RequestError messages carry GitHub's message and the URL, never the Authorization header.
+          error: failure.message ?? String(error),
+        });
+        throw error;
+      }
+    });
+    return {};
+  };
+}
+
+/**
+ * fetch with a deadline per attempt. Octokit has no timeout of its own: a connection that never
+ * answers would hang the run. An aborted attempt surfaces as a RequestError (status 500), which
+ * plugin-retry retries for idempotent methods only.
+ */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    return fetch(input, { ...init, signal });
+  };
+}
+
+/** How many times a rate-limited request is retried after the wait GitHub asked for. */
+const RATE_LIMIT_RETRIES = 3;
+/** A primary rate limit that resets later than this is reported, not waited out: a responder must know. */
+const MAX_PRIMARY_WAIT_SECONDS = 120;
+
+function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined, env: NodeJS.ProcessEnv): Octokit {
+  const baseUrl = githubApiUrl(config, env);
+  const Client = Octokit.plugin(apiCallRecorder(config, baseUrl) as never, throttling, retry);
+  const writeGroup =
+    config.github.writeIntervalMs !== undefined
+      ? new Bottleneck.Group({ id: 'cicd-ir-write', maxConcurrent: 1, minTime: config.github.writeIntervalMs })
+      : undefined;
+  const octokit = new Client({
+    baseUrl,
+    userAgent: `cicd-ir/0.1.0 (incident ${config.incident || 'none'})`,
+    ...(auth?.kind === 'token' ? { auth: auth.token } : {}),
+    ...(auth?.kind === 'app'
+      ? { authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } }
+      : {}),
+    throttle: {
+      ...(writeGroup ? { write: writeGroup } : {}),
+      // GitHub's secondary limit answers carry retry-after: honour it a few times, then surface the error.
+      onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < RATE_LIMIT_RETRIES,
+      onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_PRIMARY_WAIT_SECONDS,
+    },
+    retry: { retries: 3 },
+    request: { fetch: fetchWithTimeout(config.github.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
+    // Failed requests are thrown to the caller, which decides (a 404 is often "already done"):
+    // request-log's error line on stderr would only be noise. Deprecation warnings still show.
+    log: { debug: () => {}, info: () => {}, warn: console.warn.bind(console), error: () => {} },
+  }) as unknown as Octokit;
+
+  octokit.hook.before('request', (options) => {
+    const method = options.method.toUpperCase();
+    const route = routeOf(options.url, options.baseUrl ?? baseUrl);
+    if (config.dryRun && !isReadOnly(method, route)) throw new DryRunViolation(`${method} ${route}`);
+    // Octokit's constructor takes no default headers: pin the version and GitHub's current media
+    // type here, leaving an accept the caller chose (raw, diff...) alone.
+    options.headers['x-github-api-version'] ??= GITHUB_API_VERSION;
+    if (!options.headers.accept || options.headers.accept === 'application/vnd.github.v3+json') options.headers.accept = 'application/vnd.github+json';
+    // plugin-retry retries 5xx and other errors; a POST (cancel, force-cancel, credentials/revoke)
+    // or PATCH may already have taken effect, so it is never repeated automatically. Rate-limit
+    // answers are still retried by plugin-throttling: GitHub did not process those requests.
+    if ((method === 'POST' || method === 'PATCH') && route !== APP_TOKEN_ROUTE) {
+      options.request = { ...options.request, retries: 0 };
+    }
+  });
+  return octokit;
+}
+
+/**
+ * Builds the GitHub clients for a run: @octokit/rest with plugin-throttling and plugin-retry,
+ * `X-GitHub-Api-Version` pinned, the dry-run guard (a second net under plan-only: any non-GET
+ * throws DryRunViolation before it leaves the process) and the `onApiCall` journal hook.
+ * The lab and real use differ only by `config.github.apiUrl` and the token.
+ */
+export function createGitHubClients(config: ProviderConfig, environment: AuthEnvironment = systemAuthEnvironment): GitHubClients {
+  let authenticated: Promise<Octokit> | undefined;
+  let unauthenticated: Octokit | undefined;
+  return {
+    github() {
+      authenticated ??= resolveGitHubAuth(config, environment).then((auth) => {
+        if (auth.kind === 'token') registerSecretValue(auth.token);
+        else registerSecretValue(auth.privateKey);
+        return buildOctokit(config, auth, environment.env);
+      });
+      return authenticated;
+    },
+    githubUnauthenticated() {
+      unauthenticated ??= buildOctokit(config, undefined, environment.env);
+      return unauthenticated;
+    },
+  };
+}
