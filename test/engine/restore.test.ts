@@ -1,0 +1,232 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actions } from '../../src/actions/index.js';
+import { ApiCallRelay, runPlaybook } from '../../src/engine/execute.js';
+import { readJournal } from '../../src/engine/journal.js';
+import { parsePlaybook, resolveInputs } from '../../src/engine/playbook.js';
+import { neverRestoredReason, restoreRun, RESTORE_PLAYBOOK, type RestoreResult } from '../../src/engine/restore.js';
+import { JOURNAL_FILE } from '../../src/engine/run-dir.js';
+import { createClients } from '../../src/providers/index.js';
+import { startFullLab, type FullLab } from '../helpers/full-lab.js';
+
+const ACCOUNT = '111122223333';
+const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+const SUB = 'repo:acme/app:ref:refs/heads/main';
+const OLD_KEY = 'AKIAOLDKEY0000000001';
+
+/** The trust policy as the scenario writes it: restore must put back exactly this text. */
+const trust = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Federated: PROVIDER },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': SUB } },
+    },
+  ],
+};
+
+export const restoreScenario = {
+  name: 'restore',
+  description: 'one repo with a deploy workflow, its OIDC role, and a CI user with a leaked key',
+  seed: 5,
+  github: {
+    repos: [
+      {
+        full_name: 'acme/app',
+        workflows: [{ id: 1001, path: '.github/workflows/deploy.yml', content: 'on: push\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n' }],
+      },
+    ],
+  },
+  aws: {
+    accounts: [
+      {
+        id: ACCOUNT,
+        roles: [{ name: 'deploy', trust_policy: trust, inline_policies: { read: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*' }] } } }],
+        users: [{ name: 'ci-deployer', access_keys: [{ id: OLD_KEY, secret: 'oldSecretOldSecretOldSecretOldSecret0001', created: '-300d' }] }],
+      },
+    ],
+  },
+};
+
+const containment = `name: contain-for-restore
+description: the containment restore undoes
+steps:
+  - id: disable
+    uses: github.disable-workflow
+    with: { repo: acme/app, workflow: deploy.yml }
+  - id: kill
+    uses: github.disable-actions
+    needs: [disable]
+    with: { repo: acme/app }
+  - id: trust
+    uses: aws.restrict-oidc-trust
+    needs: [kill]
+    with: { role: deploy, subjects: ['${SUB}'] }
+  - id: revoke
+    uses: aws.revoke-role-sessions
+    needs: [trust]
+    with: { role: deploy }
+  - id: rotate
+    uses: aws.rotate-access-key
+    needs: [revoke]
+    with: { user: ci-deployer, access_key_id: ${OLD_KEY}, mode: leaked }
+`;
+
+function world(lab: FullLab) {
+  const role = lab.aws.state.role(ACCOUNT, 'deploy')!;
+  const user = lab.aws.state.user(ACCOUNT, 'ci-deployer')!;
+  return {
+    workflow: lab.github.state.workflow('acme/app', 'deploy.yml').state,
+    actionsEnabled: lab.github.state.repo('acme/app').actionsEnabled,
+    trust: role.trustPolicy,
+    rolePolicies: [...role.inlinePolicies.keys()].sort(),
+    keys: user.accessKeys.map((key) => ({ id: key.id, status: key.status })),
+  };
+}
+
+describe('restore: undo a containment run in the lab', () => {
+  let lab: FullLab;
+  let out: string;
+  let before: ReturnType<typeof world>;
+  let runId: string;
+  let first: RestoreResult;
+
+  beforeAll(async () => {
+    // Given a lab world and a containment run through the engine with real clients
+    lab = await startFullLab(restoreScenario);
+    out = mkdtempSync(join(tmpdir(), 'cicd-ir-restore-'));
+    before = world(lab);
+    const playbook = parsePlaybook(containment, 'contain.yaml', { registry: actions });
+    const relay = new ApiCallRelay();
+    const run = await runPlaybook({
+      playbook,
+      inputs: resolveInputs(playbook, {}),
+      clients: createClients({ ...lab.config(), onApiCall: relay.onApiCall }),
+      apiCalls: relay,
+      dryRun: false,
+      incident: 'IR-restore',
+      outDir: out,
+      registry: actions,
+    });
+    expect(run.steps.map((step) => `${step.key}:${step.status}`)).toEqual(expect.arrayContaining(['disable:verified', 'kill:verified', 'trust:verified', 'revoke:verified', 'rotate:verified']));
+    runId = run.runId;
+  });
+
+  afterAll(async () => {
+    await lab?.close();
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  it('contained first: workflow and Actions off, trust changed, revocation policy on, old key inactive, a new key active', () => {
+    const now = world(lab);
+    expect(now.workflow).toBe('disabled_manually');
+    expect(now.actionsEnabled).toBe(false);
+    expect(now.trust).not.toBe(before.trust);
+    expect(now.rolePolicies).toContain('AWSRevokeOlderSessions');
+    expect(now.keys.find((key) => key.id === OLD_KEY)?.status).toBe('Inactive');
+    expect(now.keys.filter((key) => key.status === 'Active')).toHaveLength(1);
+  });
+
+  it('a dry run plans the undo in reverse order and sends no request at all', async () => {
+    // When restore runs with --dry-run
+    const seen = lab.requests.length;
+    const plan = await restoreRun({ source: runId, clients: createClients(lab.config({ dryRun: true })), dryRun: true, outDir: out });
+    // Then nothing reached the lab, the plan lists the undos newest first, and the rotation is refused by rule
+    expect(lab.requests.length).toBe(seen);
+    expect(plan.exitCode).toBe(0);
+    expect(plan.items.map((item) => `${item.key}:${item.decision}:${item.status}`)).toEqual([
+      'rotate:never:skipped',
+      'revoke:undo:planned',
+      'trust:undo:planned',
+      'kill:undo:planned',
+      'disable:undo:planned',
+    ]);
+    const seqs = plan.items.map((item) => item.sourceSeq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    expect(plan.items[0]!.detail).toMatch(/never reactivates an access key/);
+    expect(world(lab).workflow).toBe('disabled_manually');
+  });
+
+  it('restores the pre-containment world except the rotated credentials, as a journalled run of its own', async () => {
+    // When restore runs for real
+    const relay = new ApiCallRelay();
+    first = await restoreRun({ source: runId, clients: createClients({ ...lab.config(), onApiCall: relay.onApiCall }), apiCalls: relay, dryRun: false, outDir: out });
+    // Then every undo ran, newest first, and the world is as before except the keys
+    expect(first.exitCode).toBe(0);
+    expect(first.items.map((item) => `${item.key}:${item.status}`)).toEqual(['rotate:skipped', 'revoke:restored', 'trust:restored', 'kill:restored', 'disable:restored']);
+    const now = world(lab);
+    expect(now.workflow).toBe('active');
+    expect(now.actionsEnabled).toBe(true);
+    expect(now.rolePolicies).toEqual(before.rolePolicies);
+    expect(JSON.parse(now.trust)).toEqual(JSON.parse(before.trust));
+    // The leaked key stays inactive and the new one stays active: rotation is never undone
+    expect(now.keys.find((key) => key.id === OLD_KEY)?.status).toBe('Inactive');
+    const fresh = now.keys.filter((key) => key.id !== OLD_KEY);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]!.status).toBe('Active');
+
+    // And the restore's own journal points at the containment run, its API calls included
+    const { records } = readJournal(join(first.runDir, JOURNAL_FILE));
+    const start = records.find((record) => record.type === 'run-start');
+    expect(start).toMatchObject({ playbook: RESTORE_PLAYBOOK, inputs: { restore_of: runId }, dryRun: false });
+    const compensated = records.filter((record) => record.type === 'step' && record.phase === 'compensated');
+    expect(compensated).toHaveLength(4);
+    for (const record of compensated) expect(record).toMatchObject({ restoreOf: { runId } });
+    expect(records.filter((record) => record.type === 'api-call' && record.mutating).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('is idempotent: a second restore finds the first and sends no mutating request', async () => {
+    // Given the restore above; when restore runs again
+    const seen = lab.requests.length;
+    const second = await restoreRun({ source: runId, clients: createClients(lab.config()), dryRun: false, outDir: out });
+    // Then nothing changed
+    expect(second.exitCode).toBe(0);
+    expect(second.items.filter((item) => item.decision === 'undo')).toEqual([]);
+    expect(second.items.filter((item) => item.decision === 'already').map((item) => item.detail)).toEqual(Array(4).fill(`already undone by restore run ${first.runId}`));
+    expect(lab.requests.slice(seen).filter((request) => request.mutating)).toEqual([]);
+    expect(world(lab).workflow).toBe('active');
+  });
+
+  it('a declined undo is left as it is and the restore ends needing a human (exit 3)', async () => {
+    // Given a second containment of the same world
+    const playbook = parsePlaybook(containment.replace(/  - id: kill[\s\S]*$/, ''), 'contain.yaml', { registry: actions });
+    const run = await runPlaybook({ playbook, inputs: {}, clients: createClients(lab.config()), dryRun: false, incident: 'IR-2', outDir: out, registry: actions });
+    expect(run.exitCode).toBe(0);
+    // When the responder declines the one undo
+    const asked: string[] = [];
+    const result = await restoreRun({
+      source: run.runId,
+      clients: createClients(lab.config()),
+      dryRun: false,
+      outDir: out,
+      confirm: async (item) => {
+        asked.push(item.key);
+        return false;
+      },
+    });
+    // Then it was asked, nothing changed, and a human must act
+    expect(asked).toEqual(['disable']);
+    expect(result.items[0]!.status).toBe('declined');
+    expect(result.exitCode).toBe(3);
+    expect(world(lab).workflow).toBe('disabled_manually');
+  });
+
+  it('refuses to restore a restore run (exit 2)', async () => {
+    await expect(restoreRun({ source: first.runId, clients: createClients(lab.config()), dryRun: true, outDir: out })).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe('neverRestoredReason', () => {
+  it('refuses every credential action and lets containment actions through', () => {
+    for (const id of ['aws.rotate-access-key', 'aws.deactivate-access-key', 'aws.delete-access-key', 'github.rotate-secret', 'github.delete-secret', 'github.delete-deploy-key', 'github.revoke-tokens']) {
+      expect(neverRestoredReason(id), id).toBeDefined();
+    }
+    for (const id of ['github.disable-workflow', 'github.disable-actions', 'aws.restrict-oidc-trust', 'aws.revoke-role-sessions', 'aws.revoke-user-sessions']) {
+      expect(neverRestoredReason(id), id).toBeUndefined();
+    }
+  });
+});
