@@ -111,6 +111,13 @@ function reversed(changes: PlannedChange[] | undefined): PlannedChange[] {
   }));
 }
 
+/** The containment run a restore reads, and its incident (names AWS sessions before clients are built). */
+export function describeSourceRun(source: string, root: string): { runId: string; runDir: string; incident: string } {
+  const found = resolveSourceRun(source, root);
+  const start = readJournal(join(found.runDir, JOURNAL_FILE)).records.find((record) => record.type === 'run-start');
+  return { ...found, incident: start?.type === 'run-start' ? start.incident : 'restore' };
+}
+
 /** Finds the containment run's folder: an existing folder with a journal, else a run id under `root`. */
 export function resolveSourceRun(source: string, root: string): { runId: string; runDir: string } {
   if (existsSync(source) && statSync(source).isDirectory()) {

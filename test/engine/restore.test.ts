@@ -10,47 +10,7 @@ import { neverRestoredReason, restoreRun, RESTORE_PLAYBOOK, type RestoreResult }
 import { JOURNAL_FILE } from '../../src/engine/run-dir.js';
 import { createClients } from '../../src/providers/index.js';
 import { startFullLab, type FullLab } from '../helpers/full-lab.js';
-
-const ACCOUNT = '111122223333';
-const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
-const SUB = 'repo:acme/app:ref:refs/heads/main';
-const OLD_KEY = 'AKIAOLDKEY0000000001';
-
-/** The trust policy as the scenario writes it: restore must put back exactly this text. */
-const trust = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { Federated: PROVIDER },
-      Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': SUB } },
-    },
-  ],
-};
-
-export const restoreScenario = {
-  name: 'restore',
-  description: 'one repo with a deploy workflow, its OIDC role, and a CI user with a leaked key',
-  seed: 5,
-  github: {
-    repos: [
-      {
-        full_name: 'acme/app',
-        workflows: [{ id: 1001, path: '.github/workflows/deploy.yml', content: 'on: push\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n' }],
-      },
-    ],
-  },
-  aws: {
-    accounts: [
-      {
-        id: ACCOUNT,
-        roles: [{ name: 'deploy', trust_policy: trust, inline_policies: { read: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*' }] } } }],
-        users: [{ name: 'ci-deployer', access_keys: [{ id: OLD_KEY, secret: 'oldSecretOldSecretOldSecretOldSecret0001', created: '-300d' }] }],
-      },
-    ],
-  },
-};
+import { ACCOUNT, OLD_KEY, restoreScenario, SUB } from './fixtures/restore-scenario.js';
 
 const containment = `name: contain-for-restore
 description: the containment restore undoes
