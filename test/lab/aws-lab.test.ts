@@ -13,6 +13,7 @@ import { createLabContext } from '../../src/lab/context.js';
 import { serveService, type ServedService } from '../../src/lab/http.js';
 import { Scenario } from '../../src/lab/scenario.js';
 import type { LabContext } from '../../src/lab/types.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ACCOUNT = '123456789012';
@@ -365,5 +366,26 @@ describe('IAM eventual consistency (opt-in: aws.propagation_delay_ms)', () => {
       iam.destroy();
       await Promise.all(served.map((s) => s.close()));
     }
+  });
+});
+
+describe('CloudTrail history from the scenario', () => {
+  it('seeds real recorded events as they are, and offset eventTimes relative to the lab start', () => {
+    // Given real CloudTrail records (Stratus Red Team, Apache-2.0) and one with an offset time
+    const real = JSON.parse(readFileSync(sharedData('cloudtrail/stratus-red-team/aws.persistence.iam-create-admin-user.json'), 'utf8')) as Array<Record<string, unknown>>;
+    const world = Scenario.parse({
+      name: 'history',
+      description: 'raw history',
+      aws: { accounts: [{ id: ACCOUNT, cloudtrail_history: [...real, { eventTime: '-3d', eventSource: 'iam.amazonaws.com', eventName: 'ListRoles', userIdentity: { type: 'IAMUser', userName: 'old-admin' } }] }] },
+    });
+    const startedAt = new Date('2026-05-11T20:00:00Z');
+    const ctx = createLabContext({ startedAt });
+    // When the lab is built
+    createAwsLab(world.aws, world.attacker, ctx);
+    // Then the real records are in the trail unchanged, and the offset one is stamped 3 days back
+    const trail = ctx.trail.all();
+    expect(trail.slice(0, real.length)).toEqual(real);
+    expect(trail[real.length]).toMatchObject({ eventTime: '2026-05-08T20:00:00Z', eventName: 'ListRoles', awsRegion: 'us-east-1', recipientAccountId: ACCOUNT });
+    expect(trail[real.length]!.eventID).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineAction } from '../define.js';
 import { StepFailedError } from '../../engine/errors.js';
 import type { CredentialEvent } from '../../engine/evidence.js';
-import { isSecret, Secret } from '../../engine/secret.js';
+import { fingerprint, isSecret, Secret } from '../../engine/secret.js';
 import { sealForGitHub, splitRepo } from '../../github/api.js';
 import { checkScope, getPublicKey, secretScopeFields, getSecretMeta, putSecret, scopeOf, secretPath, secretResource, type SecretScope } from '../../github/secret-scope.js';
 
@@ -11,7 +11,7 @@ const schema = z
     ...secretScopeFields,
     /**
      * The new value: a Secret produced by an earlier step (`${{ steps.new-key.outputs.secret_access_key }}`).
-     * A plain string is accepted by the schema only so a dry run can plan with a placeholder; apply refuses it.
+     * A plain string passes the schema (so plan can show the step), but apply refuses it unless `allow_plaintext`.
      */
     value: z.union([z.instanceof(Secret), z.string()]),
     /**
@@ -67,20 +67,22 @@ export const rotateSecret = defineAction<Input>({
       const repos = await github.paginate(github.rest.actions.listSelectedReposForOrgSecret, { org: scope.org, secret_name: input.name, per_page: 100 });
       state.selected_repository_ids = repos.map((r) => r.id);
     }
-    const fingerprint = isSecret(input.value) ? input.value.fingerprint : 'value not produced yet (dry run placeholder)';
+    // A plain string is never put in the plan (plans are printed and journalled): its fingerprint only.
+    const valueFingerprint = isSecret(input.value) ? input.value.fingerprint : fingerprint(input.value);
+    const note = isSecret(input.value) || input.allow_plaintext ? '' : ' (a plain string: apply will refuse it)';
     return {
       changes: [
         {
           resource: secretResource(scope, input.name),
           action: meta ? 'update-secret' : 'create-secret',
-          summary: `${meta ? 'set' : 'create'} ${secretResource(scope, input.name)} to the value of fingerprint ${fingerprint}`,
+          summary: `${meta ? 'set' : 'create'} ${secretResource(scope, input.name)} to the value of fingerprint ${valueFingerprint}${note}`,
           before: meta ? { updated_at: meta.updated_at } : null,
-          after: { fingerprint },
+          after: { fingerprint: valueFingerprint },
         },
       ],
       calls: [
         { service: 'github', operation: `GET ${secretPath(scope).replace('{secret_name}', 'public-key')}`, params: paramsOf(scope), mutating: false },
-        { service: 'github', operation: `PUT ${secretPath(scope)}`, params: { ...paramsOf(scope), secret_name: input.name, value: input.value }, mutating: true },
+        { service: 'github', operation: `PUT ${secretPath(scope)}`, params: { ...paramsOf(scope), secret_name: input.name, value_fingerprint: valueFingerprint }, mutating: true },
       ],
       state,
     };

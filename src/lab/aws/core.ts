@@ -104,6 +104,7 @@ export function requestParameters(params: URLSearchParams): Record<string, unkno
   return Object.keys(out).length > 0 ? out : null;
 }
 
+/** Authentication, authorization and CloudTrail for every IAM/STS call of one lab. */
 export class AwsCore {
   /**
    * What reads and authorization see. The same object as `state` unless the scenario sets a

@@ -65,7 +65,8 @@ export function scenario() {
             },
             {
               name: 'audit',
-              trust_policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/ci-deployer` }, Action: 'sts:AssumeRole' }] },
+              // Trusts the account, so the caller's identity policies decide (and their denies apply).
+              trust_policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] },
               inline_policies: { read: allowRead },
             },
             {

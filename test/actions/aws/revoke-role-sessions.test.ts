@@ -183,3 +183,28 @@ describe('aws.revoke-role-sessions in the lab', () => {
     expect(revokeRoleSessions.schema.safeParse(revokeRoleSessions.example).success).toBe(true);
   });
 });
+
+describe('aws.revoke-role-sessions under IAM eventual consistency (lab propagation delay)', () => {
+  let slow: AwsLabHarness;
+  beforeEach(async () => {
+    const world = scenario();
+    slow = await startAwsLab({ ...world, aws: { ...world.aws, propagation_delay_ms: 1_500 } });
+  });
+  afterEach(async () => {
+    await slow.close();
+  });
+
+  it('verify keeps reading until the write is visible, or reports unverified when the timeout is shorter', async () => {
+    // Given a revocation just written, not yet visible to reads
+    const { ctx } = slow.context();
+    const { input, result } = await planAndApply(revokeRoleSessions, ctx, { role: 'deploy', verify_timeout: '1ms' });
+    // When verified with a timeout shorter than the propagation / Then unverified, saying why
+    const early = await revokeRoleSessions.verify(ctx, input, result);
+    expect(early.verified).toBe(false);
+    expect(early.detail).toContain('eventually consistent');
+    // When verified with time to settle / Then verified after more than one read
+    const settled = await revokeRoleSessions.verify(ctx, { ...input, verify_timeout: '10s' }, result);
+    expect(settled.verified).toBe(true);
+    expect(settled.detail).toMatch(/after [2-9]\d* attempt/);
+  });
+});

@@ -77,6 +77,9 @@ describe('github.rotate-secret', () => {
     const ctx = testContext({ clients: harness.clients() });
     const input = rotateSecret.schema.parse({ repo: 'acme/api', name: 'AWS_ROLE', value: 'typed-in-plaintext' });
     const plan = await rotateSecret.plan(ctx, input);
+    // The plan names the string by fingerprint only, and warns
+    expect(JSON.stringify(plan)).not.toContain('typed-in-plaintext');
+    expect(plan.changes[0]!.summary).toMatch(/apply will refuse it/);
     await expect(rotateSecret.apply(ctx, input, plan)).rejects.toThrow(StepFailedError);
     expect(harness.lab.state.repo('acme/api').secrets.get('AWS_ROLE')!.puts).toBe(0);
   });
