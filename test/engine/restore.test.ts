@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineAction, type ActionDefinition } from '../../src/actions/define.js';
 import { actions } from '../../src/actions/index.js';
 import { ApiCallRelay, runPlaybook } from '../../src/engine/execute.js';
-import { readJournal } from '../../src/engine/journal.js';
+import { JournalWriter, readJournal } from '../../src/engine/journal.js';
+import { Secret } from '../../src/engine/secret.js';
 import { parsePlaybook, resolveInputs } from '../../src/engine/playbook.js';
 import { neverRestoredReason, restoreRun, RESTORE_PLAYBOOK, type RestoreResult } from '../../src/engine/restore.js';
 import { JOURNAL_FILE } from '../../src/engine/run-dir.js';
@@ -187,6 +190,59 @@ describe('neverRestoredReason', () => {
     }
     for (const id of ['github.disable-workflow', 'github.disable-actions', 'aws.restrict-oidc-trust', 'aws.revoke-role-sessions', 'aws.revoke-user-sessions']) {
       expect(neverRestoredReason(id), id).toBeUndefined();
+    }
+  });
+});
+
+describe('restore of steps it cannot or must not undo (journal written by hand)', () => {
+  it('a step whose input held a secret is reported for a human (exit 3); one without undo is skipped; compensate is never called for them', async () => {
+    // Given a journal with three applied steps: a secret-taking action, one without compensate, and an unknown one
+    const dir = mkdtempSync(join(tmpdir(), 'cicd-ir-restore-secret-'));
+    const calls: string[] = [];
+    const withSecret = defineAction<{ repo: string; token: string }>({
+      id: 'test.set-token',
+      summary: 'sets a token',
+      schema: z.object({ repo: z.string(), token: z.string() }).strict(),
+      permissions: ['github:secrets:write'],
+      mutating: true,
+      outputs: {},
+      example: { repo: 'a/b', token: 'x' },
+      plan: async () => ({ changes: [], calls: [] }),
+      apply: async () => ({ changed: true, outputs: {} }),
+      verify: async () => ({ verified: true, detail: '' }),
+      compensate: async () => {
+        calls.push('compensate');
+        return { changed: true, outputs: {} };
+      },
+    });
+    const noUndo = { ...withSecret, id: 'test.cancel-thing', schema: z.object({ repo: z.string() }).strict(), compensate: undefined } as unknown as ActionDefinition;
+    const runId = '2026-11-25T10-00-00Z-abcd';
+    mkdirSync(join(dir, runId), { recursive: true });
+    const journal = JournalWriter.open(join(dir, runId, JOURNAL_FILE), runId);
+    journal.append({ type: 'run-start', playbook: 'p.yaml', playbookHash: 'sha256:x', inputs: {}, dryRun: false, incident: 'IR-s' });
+    const steps: Array<[string, unknown]> = [
+      ['test.set-token', { repo: 'a/b', token: new Secret('s3cr3t-value-for-restore-test', 'token') }],
+      ['test.cancel-thing', { repo: 'a/b' }],
+      ['test.gone', { repo: 'a/b' }],
+    ];
+    steps.forEach(([action, input], index) => {
+      const step = { step: `s${index}`, key: `s${index}`, action, inputHash: `sha256:${index}` };
+      journal.append({ type: 'step', ...step, phase: 'start', input });
+      journal.append({ type: 'step', ...step, phase: 'applied', result: { changed: true, outputs: {} } });
+    });
+    journal.close();
+    try {
+      // When restore runs
+      const result = await restoreRun({ source: runId, clients: {} as never, dryRun: false, outDir: dir, registry: [withSecret, noUndo] });
+      // Then nothing was called, and the secret step and the unknown action need a human
+      expect(calls).toEqual([]);
+      expect(result.items.map((item) => `${item.key}:${item.decision}`)).toEqual(['s2:cannot', 's1:no-undo', 's0:cannot']);
+      expect(result.items[2]!.detail).toMatch(/held a secret, journalled only as a fingerprint/);
+      expect(result.exitCode).toBe(3);
+      // And the secret itself is nowhere in the restore's journal
+      expect(readFileSync(join(result.runDir, JOURNAL_FILE), 'utf8')).not.toContain('s3cr3t-value');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
