@@ -7,13 +7,7 @@ import { formatTable } from '../ui/table.js';
 
 export default class Doctor extends RunCommand {
   static override summary = 'Preflight: which GitHub and AWS identities cicd-ir acts as, and whether a playbook would be permitted.';
-  static override description = `Read-only (clients built as for a dry run). GitHub: GET /user gives the login and the token type;
-a classic token's x-oauth-scopes are matched against the github:* permissions the actions declare
-(fine-grained and App tokens: the API does not list their permissions, so those rows are unknown);
-with --repo, one read endpoint per permission family is probed. AWS: STS GetCallerIdentity, then IAM
-SimulatePrincipalPolicy for the actions' iam:/sts:/cloudtrail: permissions (an assumed-role session is
-simulated as its role); CloudTrail LookupEvents (MaxResults 1) per --region. Without --playbook every
-action cicd-ir ships is checked. Exit 0 all ok, 2 bad input, 3 something is missing or unknown.`;
+  static override description = `Read-only (clients built as for a dry run). GitHub: GET /user gives the login and the token type; a classic token's x-oauth-scopes are matched against the github:* permissions the actions declare (fine-grained and App tokens: the API does not list their permissions, so those rows are unknown); with --repo, one read endpoint per permission family is probed. AWS: STS GetCallerIdentity, then IAM SimulatePrincipalPolicy for the actions' iam:/sts:/cloudtrail: permissions (an assumed-role session is simulated as its role); CloudTrail LookupEvents (MaxResults 1) per --region. Without --playbook every action cicd-ir ships is checked. Exit 0 all ok, 2 bad input, 3 something is missing or unknown.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --playbook playbooks/contain-compromised-workflow.yaml --repo acme/web',

@@ -10,12 +10,7 @@ import { formatTable } from '../ui/table.js';
 
 export default class Restore extends RunCommand {
   static override summary = 'Undo a containment run from its journal, newest change first; never gives a credential back.';
-  static override description = `For after the boundary is fixed. Each step the run applied with a change and whose action has an
-undo (enable the workflow, turn Actions back on, delete AWSRevokeOlderSessions, put the old trust
-policy back) is planned, shown and confirmed, then undone, in reverse order of application. Rotated,
-deactivated, deleted and revoked credentials are never restored. The restore is a run of its own
-(journalled under --out); restoring the same run twice changes nothing the second time. Exit 0
-restored, 1 an undo failed, 2 bad input, 3 something is left for a human.`;
+  static override description = `For after the boundary is fixed. Each step the run applied with a change and whose action has an undo (enable the workflow, turn Actions back on, delete AWSRevokeOlderSessions, put the old trust policy back) is planned, shown and confirmed, then undone, in reverse order of application. Rotated, deactivated, deleted and revoked credentials are never restored. The restore is a run of its own (journalled under --out); restoring the same run twice changes nothing the second time. Exit 0 restored, 1 an undo failed, 2 bad input, 3 something is left for a human.`;
 
   static override examples = ['<%= config.bin %> <%= command.id %> --latest --dry-run', '<%= config.bin %> <%= command.id %> 2026-11-25T16-40-12Z-3fa9 --yes'];
   static override args = { run: Args.string({ description: 'run id under --out, or a run folder' }) };

@@ -71,6 +71,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       if (options.repo && found.identity.type !== 'invalid') checks.push(...(await githubRepoProbes(github, options.repo, needed.github)));
     } catch (error) {
       checks.push({ check: 'github identity', status: 'missing', detail: `no GitHub credential: ${describeError(error).message}`, fix: 'set GH_TOKEN or GITHUB_TOKEN, `gh auth login`, or GITHUB_APP_ID/GITHUB_APP_PRIVATE_KEY/GITHUB_APP_INSTALLATION_ID' });
+      // Still list what the playbook needs, so the table says what would fail.
+      checks.push(...githubPermissionChecks({ type: 'invalid' }, needed.github));
     }
   }
 

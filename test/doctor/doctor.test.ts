@@ -75,6 +75,7 @@ describe('doctor in the lab', () => {
     expect(row(report, 'aws identity')?.status).toBe('missing');
     expect(row(report, 'github identity')?.status).toBe('missing');
     expect(row(report, 'aws iam:PutRolePolicy')?.status).toBe('unknown');
+    expect(row(report, 'github github:actions:write')?.status).toBe('unknown');
     expect(report.exitCode).toBe(3);
   });
 
