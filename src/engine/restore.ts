@@ -213,6 +213,23 @@ export async function restoreRun(options: RestoreOptions): Promise<RestoreResult
   if (start?.type !== 'run-start') throw new UsageError(`run ${source.runId} has no run-start record: nothing to restore from`);
   if (start.playbook === RESTORE_PLAYBOOK) throw new UsageError(`run ${source.runId} is itself a restore: restore the containment run it undid instead`);
 
+  // The containment run's lock first: no restore while that run (or another restore of it) is
+  // writing, and two restores of one run cannot both decide that nothing was undone yet.
+  const sourceLock = acquireRunLock(source.runDir, now());
+  try {
+    return await restoreLocked(options, { root, registry, now, progress, source, incident: start.incident });
+  } finally {
+    sourceLock.release();
+  }
+}
+
+/** The restore proper, under the containment run's lock. */
+async function restoreLocked(
+  options: RestoreOptions,
+  run: { root: string; registry: readonly ActionDefinition[]; now: () => Date; progress: (line: string) => void; source: { runId: string; runDir: string }; incident: string },
+): Promise<RestoreResult> {
+  const { root, registry, now, progress, source } = run;
+  const { records } = readJournal(join(source.runDir, JOURNAL_FILE));
   const done = alreadyRestored(root, source.runId);
   const items: Array<{ item: RestoreItem; applied: Applied; definition?: ActionDefinition; input?: unknown }> = [];
   for (const applied of appliedSteps(records)) {
@@ -241,8 +258,6 @@ export async function restoreRun(options: RestoreOptions): Promise<RestoreResult
 
   const runId = newRunId(now());
   const runDir = ensureRunDir(root, runId);
-  // The containment run's own lock too: no restore while that run (or another restore of it) is writing.
-  const sourceLock = acquireRunLock(source.runDir, now());
   const lock = acquireRunLock(runDir, now());
   const journal = JournalWriter.open(join(runDir, JOURNAL_FILE), runId, { now });
   const scope = new AsyncLocalStorage<string>();
@@ -255,9 +270,9 @@ export async function restoreRun(options: RestoreOptions): Promise<RestoreResult
       playbookHash: hashValue({ restoreOf: source.runId }),
       inputs: { restore_of: source.runId },
       dryRun: options.dryRun,
-      incident: start.incident,
+      incident: run.incident,
     });
-    progress(`restore of run ${source.runId} (incident ${start.incident}) as run ${runId}${options.dryRun ? ', dry run' : ''}`);
+    progress(`restore of run ${source.runId} (incident ${run.incident}) as run ${runId}${options.dryRun ? ', dry run' : ''}`);
     for (const entry of items) {
       const { item, applied, definition, input } = entry;
       const stepRecord = { step: item.step, key: item.key, action: item.action, inputHash: hashValue({ action: item.action, input: applied.input }), restoreOf: { runId: source.runId, seq: item.sourceSeq } };
@@ -277,7 +292,7 @@ export async function restoreRun(options: RestoreOptions): Promise<RestoreResult
       }
       const started = Date.now();
       try {
-        const ctx = context(options, { runId, runDir, incident: start.incident, key: item.key, now, record, progress });
+        const ctx = context(options, { runId, runDir, incident: run.incident, key: item.key, now, record, progress });
         const result = await scope.run(item.key, () => definition!.compensate!(ctx, input, applied.result));
         item.status = result.changed ? 'restored' : 'unchanged';
         if (!result.changed) item.detail = `nothing to put back (${item.detail})`;
@@ -301,7 +316,6 @@ export async function restoreRun(options: RestoreOptions): Promise<RestoreResult
     detach();
     journal.close();
     lock.release();
-    sourceLock.release();
   }
 }
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actions } from '../../src/actions/index.js';
@@ -83,5 +84,30 @@ describe('doctor in the lab', () => {
     const seen = lab.requests.length;
     await expect(runDoctor({ clients: createClients(lab.config({ dryRun: true })), actions: containment, repo: 'not a repo' })).rejects.toMatchObject({ exitCode: 2 });
     expect(lab.requests.length).toBe(seen);
+  });
+});
+
+describe('doctor with a GitHub App installation token', () => {
+  it('names the token type and reports write permissions as unknown (the API does not list them), reads as probed', async () => {
+    // Given an App installed in the lab and the provider configured with its key
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const scenario = { ...doctorScenario, github: { ...doctorScenario.github, apps: [{ id: 314, installation_id: 2718, public_key: publicKey.export({ type: 'spki', format: 'pem' }).toString() }] } };
+    const appLab = await startFullLab(scenario, { cloudtrail: cloudTrailStandIn() });
+    try {
+      const base = appLab.config({ dryRun: true });
+      const app = { appId: '314', installationId: '2718', privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() };
+      const clients = createClients({ ...base, github: { apiUrl: appLab.urls.github, app, writeIntervalMs: 0 } });
+      // When doctor checks the GitHub containment actions for acme/app
+      const report = await runDoctor({ clients, actions: [disableWorkflow, disableActions], repo: 'acme/app' });
+      // Then: an installation token, writes unknown with where to look, reads proven by the probes
+      expect(report.github).toEqual({ type: 'installation' });
+      expect(row(report, 'github github:actions:write')).toMatchObject({ status: 'unknown', fix: expect.stringContaining('Actions: Read and write') });
+      expect(row(report, 'github GET /repos/acme/app/actions/workflows')?.status).toBe('ok');
+      expect(report.exitCode).toBe(3);
+      // Minting the installation token is a POST, but not a change to the world (the lab logs it as non-mutating)
+      expect(appLab.requests.filter((request) => request.mutating)).toEqual([]);
+    } finally {
+      await appLab.close();
+    }
   });
 });
