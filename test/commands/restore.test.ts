@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import Restore from '../../src/commands/restore.js';
 import { actions } from '../../src/actions/index.js';
 import { runPlaybook } from '../../src/engine/execute.js';
@@ -12,6 +12,19 @@ import { commandRuntime } from '../../src/ui/runtime.js';
 import { runCommand } from '../helpers/cli.js';
 import { startFullLab, type FullLab } from '../helpers/full-lab.js';
 import { restoreScenario } from '../engine/fixtures/restore-scenario.js';
+
+/** The terminal the command sees: none by default (as in CI); a test makes it interactive with answers. */
+const terminal = vi.hoisted(() => ({ interactive: false, answers: [] as string[], questions: [] as string[] }));
+vi.mock('../../src/ui/confirm.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../src/ui/confirm.js')>()),
+  processTerminal: () => ({
+    interactive: terminal.interactive,
+    ask: async (question: string) => {
+      terminal.questions.push(question);
+      return terminal.answers.shift() ?? '';
+    },
+  }),
+}));
 
 const saved = { ...commandRuntime };
 let lab: FullLab;
@@ -58,6 +71,20 @@ describe('cicd-ir restore', () => {
     expect(outcome.result!.items.map((item) => `${item.key}:${item.status}`)).toEqual(['disable:planned']);
     expect(lab.requests.length).toBe(seen);
     expect(workflowState()).toBe('disabled_manually');
+  });
+
+  it('on a terminal, asks before the undo; "no" leaves it as it is (exit 3)', async () => {
+    terminal.interactive = true;
+    terminal.answers = ['no'];
+    try {
+      const outcome = await runCommand<RestoreResult>(Restore, [runId, '--out', out]);
+      expect(terminal.questions).toEqual([expect.stringMatching(/^Undo disable \(github\.disable-workflow\): .*\? \[yes\/no\] $/)]);
+      expect(outcome.exitCode).toBe(3);
+      expect(outcome.stdout).toMatch(/disable\s+github\.disable-workflow\s+declined/);
+      expect(workflowState()).toBe('disabled_manually');
+    } finally {
+      terminal.interactive = false;
+    }
   });
 
   it('--yes undoes it, prints the table, and a second --yes changes nothing', async () => {
