@@ -34,6 +34,8 @@ export type JournalRecord = JournalBase &
         verify?: VerifyResult;
         error?: { message: string; name?: string };
         durationMs?: number;
+        /** Restore runs only: the run whose step this record undoes (`key` is that run's step key). */
+        restoreOf?: { runId: string; seq: number };
       }
     | ({ type: 'api-call'; step?: string } & ApiCallRecord)
     | { type: 'evidence'; step?: string; kind: string; data: unknown }
