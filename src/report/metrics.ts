@@ -1,5 +1,5 @@
 import type { CredentialEvent } from '../engine/evidence.js';
-import { type Collected, type Seq, isMutatingStep, isoOrUndefined, lastPhase } from './collect.js';
+import { type Collected, type Seq, cancelledRuns, deniedSubjects, foundRoles, isMutatingStep, isoOrUndefined, lastPhase, stringLike } from './collect.js';
 import { formatDuration } from './format.js';
 import {
   type CredentialStatus,
@@ -210,12 +210,13 @@ export function exposureWindows(c: Collected): Exposure[] {
       usedAfterClose: to ? uses.filter((u) => u.ok && u.at > to).length : 0,
     });
   }
-  // Each job's GITHUB_TOKEN: valid from the job's start until the job ends.
+  // Each job's GITHUB_TOKEN: valid from the job's start until the job ends (or its run was cancelled).
+  const cancelled = cancelledRuns(c);
   for (const { run } of [...c.runs.values()].sort((a, b) => a.run.id - b.run.id)) {
     for (const job of run.jobs) {
       const from = isoOrUndefined(job.started_at);
       if (!from) continue;
-      const to = isoOrUndefined(job.completed_at);
+      const to = isoOrUndefined(job.completed_at) ?? cancelled.get(run.id)?.at;
       out.push({
         credential: `GITHUB_TOKEN run ${run.id} job ${job.name}`,
         kind: 'github-token',
@@ -245,6 +246,10 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
       for (const job of item.jobs) everySecret.add(job);
       continue;
     }
+    if (item.kind === 'oidc-role') {
+      items.push(oidcRoleStatus(c, item, base));
+      continue;
+    }
     const events = c.credentials
       .filter((e) => matchesItem(item, e.value.credential))
       .map((e) => ({ ...e.value, at: isoOrUndefined(e.value.at) }))
@@ -253,20 +258,22 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
     const closing = events.find((e) => CLOSING.has(e.event));
     const restricted = events.find((e) => e.event === 'restricted');
     if (closing) {
-      const note =
-        item.kind === 'oidc-role' && !restricted
-          ? 'sessions revoked but the trust policy was not restricted: the workflow can assume the role again'
-          : undefined;
-      items.push({ ...base, status: closing.event as CredentialStatus['status'], at: closing.at, open: false, ...(note ? { note } : {}) });
+      items.push({ ...base, status: closing.event as CredentialStatus['status'], at: closing.at, open: false });
       continue;
     }
     if (item.kind === 'github-token') {
       const names = new Set(item.jobs.map(jobPart));
-      const jobs = [...c.runs.values()].flatMap(({ run }) => run.jobs).filter((j) => names.has(j.name) && j.started_at);
-      const running = jobs.filter((j) => !isoOrUndefined(j.completed_at));
+      const cancelled = cancelledRuns(c);
+      // When each job ended: completed_at, or the cancel-runs step that stopped its run.
+      const jobs = [...c.runs.values()]
+        .flatMap(({ run }) => run.jobs.map((job) => ({ job, endedAt: isoOrUndefined(job.completed_at) ?? cancelled.get(run.id)?.at, cancelledBy: job.completed_at ? undefined : cancelled.get(run.id)?.step })))
+        .filter(({ job }) => names.has(job.name) && job.started_at);
+      const running = jobs.filter((j) => !j.endedAt);
       if (jobs.length > 0 && running.length === 0) {
-        const at = jobs.map((j) => isoOrUndefined(j.completed_at)).filter(isDefined).sort().at(-1);
-        items.push({ ...base, status: 'expired', ...(at ? { at } : {}), open: false, note: 'expires when its job ends' });
+        const at = jobs.map((j) => j.endedAt).filter(isDefined).sort().at(-1);
+        const by = [...new Set(jobs.map((j) => j.cancelledBy).filter(isDefined))];
+        const note = by.length ? `expires when its job ends; running job(s) cancelled by ${by.join(', ')}` : 'expires when its job ends';
+        items.push({ ...base, status: 'expired', ...(at ? { at } : {}), open: false, note });
       } else {
         items.push({
           ...base,
@@ -288,6 +295,54 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
   }
   const open = items.filter((i) => i.open).length;
   return { reachable: items.length, closed: items.length - open, open, items, everySecretReachableBy: [...everySecret].sort() };
+}
+
+type ItemBase = Pick<CredentialStatus, 'kind' | 'name' | 'scope' | 'jobs' | 'rotation'>;
+
+/**
+ * An OIDC subject the workflow's jobs can present (`repo:o/r:environment:release`) is closed
+ * when every role that admits it had its sessions revoked (AWSRevokeOlderSessions) and its
+ * trust policy no longer admits it. The roles are those aws.find-roles found admitting the
+ * subject plus those aws.restrict-oidc-trust restricted with a pattern matching it (StringLike).
+ */
+function oidcRoleStatus(c: Collected, item: { name: string }, base: ItemBase): CredentialStatus {
+  const subject = item.name;
+  const restrictedAt = new Map<string, string>();
+  for (const { value: e } of c.credentials) {
+    const at = isoOrUndefined(e.at);
+    if (e.kind !== 'oidc-trust' || e.event !== 'restricted' || !at) continue;
+    // The inventory names the subject; older journals and hand-made inventories name the role ARN.
+    if (e.credential !== subject && !deniedSubjects(e).some((p) => stringLike(p, subject))) continue;
+    if (!restrictedAt.has(e.credential) || at < restrictedAt.get(e.credential)!) restrictedAt.set(e.credential, at);
+  }
+  const roles = new Set<string>(restrictedAt.keys());
+  if (subject.startsWith('arn:')) roles.add(subject);
+  for (const r of foundRoles(c)) if (r.patterns.some((p) => stringLike(p, subject))) roles.add(r.arn);
+  const revokedAt = new Map<string, string>();
+  for (const { value: e } of c.credentials) {
+    const at = isoOrUndefined(e.at);
+    if (e.kind !== 'aws-role-sessions' || e.event !== 'revoked' || !at || !roles.has(e.credential)) continue;
+    if (!revokedAt.has(e.credential) || at < revokedAt.get(e.credential)!) revokedAt.set(e.credential, at);
+  }
+  const name = (arn: string) => arn.replace(/^arn:aws[\w-]*:iam::\d{12}:role\//, '');
+  const list = (arns: string[]) => arns.map(name).join(', ');
+  if (roles.size === 0) return { ...base, status: 'open', open: true, note: 'no role admitting this subject was found or restricted in this run' };
+  const notRevoked = [...roles].filter((r) => !revokedAt.has(r));
+  const notRestricted = [...roles].filter((r) => !restrictedAt.has(r));
+  if (notRevoked.length > 0) {
+    const restricted = [...restrictedAt.keys()];
+    return {
+      ...base,
+      status: 'open',
+      open: true,
+      note: `sessions of role(s) ${list(notRevoked)} not revoked${restricted.length ? `; trust restricted on ${list(restricted)}, but sessions issued before it stay valid` : ''}`,
+    };
+  }
+  const at = [...revokedAt.values()].sort().at(-1)!;
+  const note = notRestricted.length
+    ? `sessions revoked on ${list([...roles])}, but the trust policy of ${list(notRestricted)} was not restricted: the workflow can assume the role again`
+    : `sessions revoked and trust restricted on ${list([...roles])}`;
+  return { ...base, status: 'revoked', at, open: false, note };
 }
 
 export function findingsBySeverity(c: Collected): Metrics['findingsBySeverity'] {
