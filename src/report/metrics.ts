@@ -1,4 +1,5 @@
 import type { CredentialEvent } from '../engine/evidence.js';
+import { fingerprint } from '../engine/secret.js';
 import { type Collected, type Seq, cancelledRuns, deniedSubjects, foundRoles, isMutatingStep, isoOrUndefined, lastPhase, stringLike } from './collect.js';
 import { formatDuration } from './format.js';
 import {
@@ -76,10 +77,19 @@ export function timeToContain(c: Collected): TimeToContain {
   };
 }
 
-/** `deploy.yml#build` -> `build`: inventory names jobs by workflow and job id, runs by job name. */
+/**
+ * `deploy.yml#build` -> `build`: inventory names jobs by workflow and job id, runs by job
+ * name. A job with a `name:` shows it in the run (`Validate PR Title` for job id
+ * `validate-pr-title`), so both sides are compared in a loose form: lower case, every run of
+ * other characters one dash.
+ */
 function jobPart(ref: string): string {
   const hash = ref.lastIndexOf('#');
-  return hash >= 0 ? ref.slice(hash + 1) : ref;
+  return looseJob(hash >= 0 ? ref.slice(hash + 1) : ref);
+}
+
+function looseJob(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
 /** `repo:o/r` -> `o/r`; `env:o/r/prod` -> `o/r/prod`; `org:acme` -> `acme`. */
@@ -109,7 +119,7 @@ function jobStartsFor(c: Collected, jobs: string[]): string[] {
   for (const { run } of c.runs.values()) {
     for (const job of run.jobs) {
       const at = isoOrUndefined(job.started_at);
-      if (names.has(job.name) && at) out.push(at);
+      if (names.has(looseJob(job.name)) && at) out.push(at);
     }
   }
   return out.sort();
@@ -159,8 +169,21 @@ export function exposureWindows(c: Collected): Exposure[] {
     usesByKey.set(ev.accessKeyId, list);
     if (!candidates.has(ev.accessKeyId)) get(ev.accessKeyId, ev.accessKeyId.startsWith('ASIA') ? 'aws-role-sessions' : 'aws-access-key');
   }
+  // A key aws.rotate-access-key replaced was readable by the jobs that read the secret its
+  // replacement's id was stored into (github.rotate-secret journals the fingerprint of the value).
+  const replacedBy = rotatedKeys(c);
+  const secretsHolding = new Map<string, string[]>();
+  for (const { value: v } of c.credentials) {
+    if (v.kind !== 'github-secret' || v.event !== 'rotated' || !v.fingerprint) continue;
+    for (const [newId, oldId] of replacedBy) {
+      if (fingerprint(newId) === v.fingerprint) secretsHolding.set(oldId, [...(secretsHolding.get(oldId) ?? []), v.credential]);
+    }
+  }
   for (const { value: item } of c.inventory) {
     if (!['repo-secret', 'environment-secret', 'org-secret'].includes(item.kind)) continue;
+    for (const [oldId, secrets] of secretsHolding) {
+      if (candidates.has(oldId) && secrets.some((secret) => matchesItem(item, secret))) candidates.get(oldId)!.jobs.push(...item.jobs);
+    }
     const matched = [...candidates.values()].filter((cand) => matchesItem(item, cand.credential));
     if (matched.length === 0) matched.push(get(`secret:${scopePath(item.scope)}/${item.name}`, 'github-secret'));
     for (const cand of matched) cand.jobs.push(...item.jobs);
@@ -190,7 +213,10 @@ export function exposureWindows(c: Collected): Exposure[] {
     if (role) {
       for (const r of roleRevokes) {
         const at = isoOrUndefined(r.value.at);
-        if (at && isRoleArn(r.value.credential, role.account, role.role) && (!from || from < at)) closings.push({ at, status: 'revoked' });
+        // AWSRevokeOlderSessions denies sessions issued before its cutoff (journalled in the detail).
+        if (!at) continue;
+        const cutoff = isoOrUndefined(/issued before (\S+)/.exec(r.value.detail ?? '')?.[1]) ?? at;
+        if (isRoleArn(r.value.credential, role.account, role.role) && (!from || from < cutoff)) closings.push({ at, status: 'revoked' });
       }
     }
     closings.sort((a, b) => a.at.localeCompare(b.at));
@@ -267,7 +293,7 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
       // When each job ended: completed_at, or the cancel-runs step that stopped its run.
       const jobs = [...c.runs.values()]
         .flatMap(({ run }) => run.jobs.map((job) => ({ job, endedAt: isoOrUndefined(job.completed_at) ?? cancelled.get(run.id)?.at, cancelledBy: job.completed_at ? undefined : cancelled.get(run.id)?.step })))
-        .filter(({ job }) => names.has(job.name) && job.started_at);
+        .filter(({ job }) => names.has(looseJob(job.name)) && job.started_at);
       const running = jobs.filter((j) => !j.endedAt);
       if (jobs.length > 0 && running.length === 0) {
         const at = jobs.map((j) => j.endedAt).filter(isDefined).sort().at(-1);
@@ -295,6 +321,18 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
   }
   const open = items.filter((i) => i.open).length;
   return { reachable: items.length, closed: items.length - open, open, items, everySecretReachableBy: [...everySecret].sort() };
+}
+
+/** New key id -> the key it replaced, from aws.rotate-access-key's applied outputs. */
+function rotatedKeys(c: Collected): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const records of c.steps.values()) {
+    for (const r of records) {
+      const o = r.action === 'aws.rotate-access-key' && r.phase === 'applied' ? r.result?.outputs : undefined;
+      if (typeof o?.access_key_id === 'string' && typeof o.previous_access_key_id === 'string') out.set(o.access_key_id, o.previous_access_key_id);
+    }
+  }
+  return out;
 }
 
 type ItemBase = Pick<CredentialStatus, 'kind' | 'name' | 'scope' | 'jobs' | 'rotation'>;

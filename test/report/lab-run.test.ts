@@ -179,7 +179,10 @@ describe('report of a real contain run in the lab', () => {
     const minted = [...run.labState.keys].filter(([user]) => user !== 'fleet-ci').flatMap(([, keys]) => keys).find((k) => !k.scenario)!;
     expect(minted.status).toBe('Inactive');
     const exposure = (id: string) => m.exposure.find((e) => e.credential === id);
-    expect(exposure(leaked.id)).toMatchObject({ kind: 'aws-access-key', status: 'deactivated' });
+    // (the leaked key was readable from the first job that could read the secret its replacement went into)
+    const runsRecord = journal.find((r) => r.type === 'evidence' && r.kind === 'workflow-runs') as any;
+    const firstJobStart = runsRecord.data.runs.flatMap((r: any) => r.jobs.map((j: any) => new Date(j.started_at).toISOString())).sort()[0];
+    expect(exposure(leaked.id)).toMatchObject({ kind: 'aws-access-key', status: 'deactivated', from: firstJobStart, fromBasis: 'job-start' });
     expect(exposure(minted.id)).toMatchObject({ kind: 'aws-access-key', status: 'deactivated', uses: 1, usedAfterClose: 0 });
     expect(m.exposure.some((e) => e.credential.includes('[secret'))).toBe(false);
     // The replacement key was only issued and nobody used it: not an exposure
