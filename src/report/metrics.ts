@@ -396,18 +396,20 @@ export function stepCounts(c: Collected): Metrics['steps'] {
   const unverified: StepProblem[] = [];
   const failed: StepProblem[] = [];
   let verified = 0;
+  let skipped = 0;
   for (const [key, records] of c.steps) {
     const last = lastPhase(records);
     if (!last) continue;
     const at = isoOrUndefined(last.at) ?? new Date(0).toISOString();
     const base = { key, action: last.action, at, journalSeq: last.seq };
     if (last.phase === 'verified') verified++;
+    else if (last.phase === 'skipped') skipped++;
     else if (last.phase === 'unverified') unverified.push({ ...base, detail: last.verify?.detail ?? 'verify did not confirm the change' });
     else if (last.phase === 'applied') unverified.push({ ...base, detail: 'applied, never verified' });
     else if (last.phase === 'failed') failed.push({ ...base, detail: last.error?.message ?? 'failed' });
     else if (last.phase === 'compensated') failed.push({ ...base, detail: 'compensated (undone) after a failure' });
   }
-  return { total: c.steps.size, verified, unverified, failed };
+  return { total: c.steps.size, verified, skipped, unverified, failed };
 }
 
 const RANK: Record<Severity, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;
