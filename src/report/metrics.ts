@@ -196,10 +196,15 @@ export function exposureWindows(c: Collected): Exposure[] {
     const issued = cand.events.filter((e) => e.value.event === 'issued').map((e) => isoOrUndefined(e.value.at)).filter(isDefined).sort()[0];
     const jobStart = jobStartsFor(c, cand.jobs)[0];
     const firstSeen = uses[0]?.at;
+    const role = uses.map((u) => assumedRole(u.identity)).find(isDefined);
+    // A role session nobody journalled the issue of: it was minted by a job that can assume the
+    // role (an oidc-role item reaching it), so it is exposed from the start of the last such job
+    // that started before its first use; never later than the truth, so the window is not understated.
+    const sessionJobStart = !issued && !jobStart && role && firstSeen ? sessionJobStartFor(c, role, firstSeen) : undefined;
     const [from, fromBasis] = issued
       ? [issued, 'issued' as const]
-      : jobStart
-        ? [jobStart, 'job-start' as const]
+      : (jobStart ?? sessionJobStart)
+        ? [(jobStart ?? sessionJobStart)!, 'job-start' as const]
         : firstSeen
           ? [firstSeen, 'first-seen' as const]
           : [undefined, 'unknown' as const];
@@ -209,7 +214,6 @@ export function exposureWindows(c: Collected): Exposure[] {
       if (at && CLOSING.has(e.value.event)) closings.push({ at, status: e.value.event as Exposure['status'] });
     }
     // A role-session key ends when its role's sessions are revoked, if it was issued before the cutoff.
-    const role = uses.map((u) => assumedRole(u.identity)).find(isDefined);
     if (role) {
       for (const r of roleRevokes) {
         const at = isoOrUndefined(r.value.at);
@@ -323,6 +327,16 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
   return { reachable: items.length, closed: items.length - open, open, items, everySecretReachableBy: [...everySecret].sort() };
 }
 
+/** Start of the last job (of an oidc-role item whose subject reaches this role) that started at or before `firstSeen`. */
+function sessionJobStartFor(c: Collected, role: { account: string; role: string }, firstSeen: string): string | undefined {
+  const jobs = new Set<string>();
+  for (const { value: item } of c.inventory) {
+    if (item.kind !== 'oidc-role') continue;
+    if ([...subjectRoles(c, item.name).roles].some((arn) => isRoleArn(arn, role.account, role.role))) for (const job of item.jobs) jobs.add(job);
+  }
+  return jobStartsFor(c, [...jobs]).filter((at) => at <= firstSeen).at(-1);
+}
+
 /** New key id -> the key it replaced, from aws.rotate-access-key's applied outputs. */
 function rotatedKeys(c: Collected): Map<string, string> {
   const out = new Map<string, string>();
@@ -338,13 +352,11 @@ function rotatedKeys(c: Collected): Map<string, string> {
 type ItemBase = Pick<CredentialStatus, 'kind' | 'name' | 'scope' | 'jobs' | 'rotation'>;
 
 /**
- * An OIDC subject the workflow's jobs can present (`repo:o/r:environment:release`) is closed
- * when every role that admits it had its sessions revoked (AWSRevokeOlderSessions) and its
- * trust policy no longer admits it. The roles are those aws.find-roles found admitting the
- * subject plus those aws.restrict-oidc-trust restricted with a pattern matching it (StringLike).
+ * The roles an OIDC subject reaches in this run's evidence: those aws.find-roles found admitting
+ * it, those aws.restrict-oidc-trust restricted with a pattern matching it (StringLike), and the
+ * role itself when the inventory names a role ARN; with when each was restricted.
  */
-function oidcRoleStatus(c: Collected, item: { name: string }, base: ItemBase): CredentialStatus {
-  const subject = item.name;
+function subjectRoles(c: Collected, subject: string): { roles: Set<string>; restrictedAt: Map<string, string> } {
   const restrictedAt = new Map<string, string>();
   for (const { value: e } of c.credentials) {
     const at = isoOrUndefined(e.at);
@@ -356,6 +368,16 @@ function oidcRoleStatus(c: Collected, item: { name: string }, base: ItemBase): C
   const roles = new Set<string>(restrictedAt.keys());
   if (subject.startsWith('arn:')) roles.add(subject);
   for (const r of foundRoles(c)) if (r.patterns.some((p) => stringLike(p, subject))) roles.add(r.arn);
+  return { roles, restrictedAt };
+}
+
+/**
+ * An OIDC subject the workflow's jobs can present (`repo:o/r:environment:release`) is closed
+ * when every role that admits it (subjectRoles) had its sessions revoked
+ * (AWSRevokeOlderSessions) and its trust policy no longer admits it.
+ */
+function oidcRoleStatus(c: Collected, item: { name: string }, base: ItemBase): CredentialStatus {
+  const { roles, restrictedAt } = subjectRoles(c, item.name);
   const revokedAt = new Map<string, string>();
   for (const { value: e } of c.credentials) {
     const at = isoOrUndefined(e.at);

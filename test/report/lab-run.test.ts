@@ -193,7 +193,13 @@ describe('report of a real contain run in the lab', () => {
     const revoke = journal.find((r) => r.type === 'evidence' && r.kind === 'credential' && (r.data as any).kind === 'aws-role-sessions' && (r.data as any).credential.endsWith(':role/deploy'));
     const cutoff = /issued before (\S+) are denied/.exec((revoke as any).data.detail)![1]!;
     expect(session).toMatchObject({ status: 'revoked', to: (revoke as any).data.at, usedAfterClose: 0 });
-    expect(run.labState.sessions.get(session.credential)!.toISOString() < cutoff).toBe(true);
+    const issuedAt = run.labState.sessions.get(session.credential)!.toISOString();
+    expect(issuedAt < cutoff).toBe(true);
+    // And it is exposed from the start of the job that could mint it (the journal has no issue
+    // event): never after the lab's real issue time, so the window is not understated
+    expect(session.fromBasis).toBe('job-start');
+    expect(session.from! <= issuedAt).toBe(true);
+    expect(session.from).toBe(firstJobStart);
 
     // And findings by severity count the hunt's findings as journalled
     const findings = journal.filter((r) => r.type === 'finding');
