@@ -3,6 +3,7 @@ import { defineAction, type Finding } from '../define.js';
 import { StepFailedError } from '../../engine/errors.js';
 import type { ActionContext } from '../../engine/context.js';
 import { RepoName, splitRepo, WorkflowRef, workflowId } from '../../github/api.js';
+import { NPM_TOKEN_NAME } from '../../github/opens.js';
 import type { NpmClient } from '../../providers/npm.js';
 
 const schema = z
@@ -45,7 +46,7 @@ interface ReleaseRun {
 
 /** Names of secrets that are static npm publish tokens (how setup-node and most projects name them). */
 export function isStaticNpmToken(item: { name: string; opens?: string | undefined }): boolean {
-  return (item.opens?.startsWith('npm:') ?? false) || /(^|_)NPM(_[A-Z0-9]+)*_TOKEN$|^NODE_AUTH_TOKEN$|^NPM_AUTH(_TOKEN)?$/i.test(item.name);
+  return (item.opens?.startsWith('npm:') ?? false) || NPM_TOKEN_NAME.test(item.name);
 }
 
 /**
