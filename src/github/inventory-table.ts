@@ -10,7 +10,8 @@ export function table(header: string[], rows: string[][]): string {
 
 /**
  * The inventory as a responder reads it: what is reachable, where it is defined, what it
- * opens, who rotates it, which jobs reach it, and what rotates it. One line per job so a long job list stays readable.
+ * opens, who rotates it, which jobs reach it, and what rotates it. One line per job so a long
+ * job list stays readable.
  */
 export function inventoryTable(items: InventoryItem[]): string {
   if (items.length === 0) return 'nothing reachable';
