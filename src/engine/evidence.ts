@@ -27,6 +27,14 @@ export interface EvidenceByKind {
     workflow: string;
     items: InventoryItem[];
   };
+  /** npm.audit-publishes: versions published in the window and the release runs they were checked against. */
+  'npm-publishes': {
+    registry: string;
+    since: string;
+    until: string;
+    publishes: Array<{ package: string; version: string; published_at: string; run_id?: number }>;
+    release_runs: Array<{ id: number; created_at: string; conclusion: string | null }>;
+  };
   /** Any action that issues, rotates, revokes, deactivates or deletes a credential. */
   credential: CredentialEvent;
   /** The hunt: CloudTrail events that matched a hunted identity (no secrets in CloudTrail). */

@@ -8,6 +8,10 @@ import type { ApiCallRecord, ProviderConfig } from './config.js';
 /** The public npm registry; `npm:registry.npmjs.org` in the inventory's `opens` column. */
 export const DEFAULT_NPM_REGISTRY = 'https://registry.npmjs.org/';
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Tries per request (the first and two retries). */
+const MAX_ATTEMPTS = 3;
+/** A Retry-After longer than this is cut short: a containment must not sit idle. */
+const MAX_RETRY_WAIT_MS = 10_000;
 
 /**
  * One token of the account, as `GET /-/npm/v1/tokens` lists it: `key` is the full id the
@@ -167,9 +171,8 @@ export function createNpmClient(config: ProviderConfig, environment: NpmEnvironm
     return token ?? undefined;
   };
 
-  async function call(method: 'GET' | 'DELETE', path: string, operation: string, needsAuth: boolean): Promise<Response> {
-    if (config.dryRun && method !== 'GET') throw new DryRunViolation(`${method} ${operation}`);
-    const bearer = auth(needsAuth);
+  /** One HTTP attempt, journalled on its own (as the GitHub and AWS clients journal each retry). */
+  async function attempt(method: 'GET' | 'DELETE', path: string, operation: string, bearer: string | undefined): Promise<Response> {
     const started = performance.now();
     const record = (extra: Partial<ApiCallRecord>) =>
       config.onApiCall?.({ service: 'npm', operation: `${method} ${operation}`, mutating: method !== 'GET', target: host, durationMs: Math.round(performance.now() - started), ...extra });
@@ -183,12 +186,37 @@ export function createNpmClient(config: ProviderConfig, environment: NpmEnvironm
         },
         signal: AbortSignal.timeout(DEFAULT_REQUEST_TIMEOUT_MS),
       });
-      const requestId = response.headers.get('npm-notice') ?? response.headers.get('cf-ray') ?? undefined;
+      const requestId = response.headers.get('cf-ray') ?? response.headers.get('x-request-id') ?? undefined;
       record({ status: response.status, ...(requestId ? { requestId } : {}) });
       return response;
     } catch (error) {
       record({ error: (error as Error).message });
       throw error;
+    }
+  }
+
+  /**
+   * A request with retries: throttling (429) and server errors (5xx) or a dropped connection
+   * are tried again, up to MAX_ATTEMPTS, after Retry-After (capped) or a short backoff. Safe for
+   * both methods used: GET reads, and a repeated DELETE of a token already gone answers 404,
+   * which revokeToken reads as done.
+   */
+  async function call(method: 'GET' | 'DELETE', path: string, operation: string, needsAuth: boolean): Promise<Response> {
+    if (config.dryRun && method !== 'GET') throw new DryRunViolation(`${method} ${operation}`);
+    const bearer = auth(needsAuth);
+    for (let n = 1; ; n += 1) {
+      let response: Response | undefined;
+      try {
+        response = await attempt(method, path, operation, bearer);
+      } catch (error) {
+        if (n >= MAX_ATTEMPTS) throw error;
+      }
+      if (response && response.status !== 429 && response.status < 500) return response;
+      if (response && n >= MAX_ATTEMPTS) return response;
+      const retryAfter = Number(response?.headers.get('retry-after'));
+      await response?.body?.cancel();
+      const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, MAX_RETRY_WAIT_MS) : 100 * 2 ** n;
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 

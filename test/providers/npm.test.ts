@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createLabContext } from '../../src/lab/context.js';
+import { serveService } from '../../src/lab/http.js';
+import { createNpmService } from '../../src/lab/npm/index.js';
+import type { ApiCallRecord } from '../../src/providers/config.js';
 import { DryRunViolation, UsageError } from '../../src/engine/errors.js';
 import { createNpmClient, npmRegistryUrl, resolveNpmToken, type NpmEnvironment } from '../../src/providers/npm.js';
 import type { ProviderConfig } from '../../src/providers/config.js';
@@ -43,5 +47,29 @@ describe('npm auth and registry resolution', () => {
     const client = createNpmClient({ ...base, dryRun: true, npm: { registryUrl: 'http://127.0.0.1:9/', token: 'npm_x' }, onApiCall: (c) => calls.push(c) }, environment({}));
     await expect(client.revokeToken('abcdef')).rejects.toBeInstanceOf(DryRunViolation);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('npm client retries', () => {
+  it('retries a 503, journalling each attempt, and gives up after three', async () => {
+    // Given the lab registry answering the first packument request 503, then serving; and a seeded draw sequence
+    const ctx = createLabContext({ seed: 1 });
+    const service = createNpmService({ packages: [{ name: 'left-pad', versions: [{ version: '1.0.0', published_at: '-1d' }] }] }, ctx);
+    const draws = [0, 0.9, 0, 0, 0];
+    const served = await serveService(service, { faults: [{ operation: 'GET /{package}', errorRate: 0.5, error: '5xx' }], random: () => draws.shift() ?? 0 });
+    const calls: ApiCallRecord[] = [];
+    const client = createNpmClient({ ...base, npm: { registryUrl: served.url }, onApiCall: (c) => calls.push(c) }, environment({}));
+    try {
+      // When the packument is read: the first attempt fails, the second is served
+      expect((await client.packument('left-pad'))?.name).toBe('left-pad');
+      expect(calls.map((c) => c.status)).toEqual([503, 200]);
+      // When every attempt fails
+      calls.length = 0;
+      await expect(client.packument('left-pad')).rejects.toMatchObject({ status: 503 });
+      // Then it tried three times, each journalled with the route template
+      expect(calls.map((c) => `${c.operation} ${c.status}`)).toEqual(Array(3).fill('GET /{package} 503'));
+    } finally {
+      await served.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineAction, type Finding } from '../define.js';
 import { StepFailedError } from '../../engine/errors.js';
 import type { ActionContext } from '../../engine/context.js';
+import type { EvidenceByKind } from '../../engine/evidence.js';
 import { RepoName, splitRepo, WorkflowRef, workflowId } from '../../github/api.js';
 import { NPM_TOKEN_NAME } from '../../github/opens.js';
 import type { NpmClient } from '../../providers/npm.js';
@@ -161,7 +162,14 @@ export const auditPublishes = defineAction<Input>({
       });
     }
 
-    ctx.evidence('npm-publishes', { registry: npm.host, since: input.since, until: new Date(until).toISOString(), publishes, release_runs: runs.map((run) => ({ id: run.id, created_at: run.created_at, conclusion: run.conclusion })) });
+    const evidence: EvidenceByKind['npm-publishes'] = {
+      registry: npm.host,
+      since: input.since,
+      until: new Date(until).toISOString(),
+      publishes,
+      release_runs: runs.map((run) => ({ id: run.id, created_at: run.created_at, conclusion: run.conclusion })),
+    };
+    ctx.evidence('npm-publishes', evidence);
     for (const finding of findings) ctx.finding(finding);
     return { changed: false, outputs: { publishes, unmatched }, findings };
   },
