@@ -52,7 +52,7 @@ describe('the lab npm registry', () => {
   it('lists tokens page by page (abbreviated, never whole), deletes by key, and answers 404 for a key already gone', async () => {
     // Given the real client pointed at the lab
     const running = await start();
-    const client = createNpmClient({ dryRun: false, incident: 't', github: {}, aws: {}, ...running.providerConfig });
+    const client = createNpmClient({ dryRun: false, incident: 't', ...running.providerConfig });
     // When the tokens are listed (the lab pages two at a time)
     const tokens = await client.listTokens();
     // Then all four (three + the responder's) come back, keys are sha512 hex, values abbreviated to 6 characters
@@ -81,7 +81,7 @@ describe('the lab npm registry', () => {
 
   it('serves packuments with a publish time per version; scoped names are one escaped segment', async () => {
     const running = await start();
-    const client = createNpmClient({ dryRun: true, incident: 't', github: {}, aws: {}, ...running.providerConfig });
+    const client = createNpmClient({ dryRun: true, incident: 't', ...running.providerConfig });
     const packument = await client.packument('@acme/web');
     expect(Object.keys(packument!.versions!)).toEqual(['1.0.0', '1.0.1']);
     expect(packument!['dist-tags']).toEqual({ latest: '1.0.1' });

@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scanRunLogs } from '../../../src/actions/github/scan-run-logs.js';
 import { revokeToken } from '../../../src/actions/npm/revoke-token.js';
 import { DryRunViolation } from '../../../src/engine/errors.js';
 import { fingerprint, Secret } from '../../../src/engine/secret.js';
 import { npmTokenKey } from '../../../src/lab/npm/index.js';
 import { testContext } from '../../helpers/action-context.js';
+import { jobLog, planted } from '../../scan/fixtures.js';
 import { expectIdempotent } from '../github/idempotency.js';
 import { startNpmLab, type NpmLabHarness } from './lab.js';
 
@@ -127,5 +129,43 @@ describe('npm.revoke-token against the lab registry', () => {
     const parsed = revokeToken.schema.safeParse({ leaked: [LEAKED] });
     // Then validation fails
     expect(parsed.success).toBe(false);
+  });
+});
+
+describe('npm.revoke-token fed by github.scan-run-logs', () => {
+  it('revokes the npm token the log scan found, base64-encoded in a build log, without the value leaving a Secret', async () => {
+    // Given a run whose log holds an npm token twice base64-encoded (the tj-actions dump shape), and the registry that issued it
+    const leaked = planted.npm;
+    const encoded = Buffer.from(Buffer.from(JSON.stringify({ NPM_TOKEN: { value: leaked, isSecret: true } })).toString('base64')).toString('base64');
+    const lab = await startNpmLab(
+      { tokens: [{ value: leaked }] },
+      {
+        repos: [
+          {
+            full_name: 'acme/web',
+            workflows: [{ path: '.github/workflows/ci.yml', content: 'name: CI\non: push\njobs: {}\n' }],
+            runs: [{ id: 42, workflow: '.github/workflows/ci.yml', actor: 'alice', head_sha: '1'.repeat(40), created_at: '-2h', jobs: [{ name: 'build', started_at: '-2h' }], logs: { build: jobLog(['npm ci', encoded, 'done']) } }],
+          },
+        ],
+      },
+    );
+    try {
+      const ctx = testContext({ clients: lab.clients() });
+      const scanInput = scanRunLogs.schema.parse({ repo: 'acme/web', workflow: 'ci.yml', since: new Date(Date.now() - 86_400_000).toISOString() });
+      const scan = await scanRunLogs.apply(ctx, scanInput, await scanRunLogs.plan(ctx, scanInput));
+      const npmTokens = scan.outputs['npm_tokens'] as Secret[];
+      expect(npmTokens.map((token) => token.fingerprint)).toEqual([fingerprint(leaked)]);
+
+      // When the scan's output is handed to npm.revoke-token, as the example playbook does
+      const input = revokeToken.schema.parse({ leaked: npmTokens });
+      const result = await revokeToken.apply(ctx, input, await revokeToken.plan(ctx, input));
+
+      // Then the registry revoked it, and no output, evidence or journalled call holds the value
+      expect(result.changed).toBe(true);
+      expect(lab.npm.revoked).toEqual([npmTokenKey(leaked)]);
+      expect(JSON.stringify({ scan, result, evidence: ctx.evidenceRecords, findings: ctx.findings, calls: lab.apiCalls })).not.toContain(leaked);
+    } finally {
+      await lab.close();
+    }
   });
 });
