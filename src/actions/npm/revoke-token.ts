@@ -176,12 +176,12 @@ export const revokeToken = defineAction<Input>({
     return { changed: revoked.length > 0, outputs: { revoked, already_gone: alreadyGone } };
   },
 
-  async verify(ctx, _input, result) {
+  async verify(ctx, input, result) {
     const npm = npmClient(ctx);
-    const revoked = result.outputs['revoked'] as string[];
-    const keys = new Set((await npm.listTokens()).map((token) => `npm:${npm.host}/token/${shortKey(token.key)}`));
-    const still = revoked.filter((label) => keys.has(label));
-    if (still.length === 0) return { verified: true, detail: `${revoked.length} token(s) no longer listed on ${npm.host}` };
+    const revoked = new Set(result.outputs['revoked'] as string[]);
+    // Resolve again from the registry's list: anything revoked that still resolves is still live.
+    const still = (await resolveTargets(ctx, npm, input)).revoke.map((target) => target.label).filter((label) => revoked.has(label));
+    if (still.length === 0) return { verified: true, detail: `${revoked.size} token(s) no longer listed on ${npm.host}` };
     return { verified: false, detail: `${still.length} revoked token(s) still listed: ${still.join(', ')}` };
   },
 });

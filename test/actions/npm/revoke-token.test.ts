@@ -124,6 +124,21 @@ describe('npm.revoke-token against the lab registry', () => {
     expect(result).toMatchObject({ changed: false, outputs: { revoked: [], already_gone: [`npm:${new URL(lab.clients().config.npm!.registryUrl!).host}/token/${fingerprint(LEAKED)}`] } });
   });
 
+  it('verify reads the registry back: a token reported revoked but still listed is not verified', async () => {
+    // Given a held token that was never really revoked, and an apply result that claims it was
+    const file = join(dir, 'claimed.txt');
+    writeFileSync(file, `${HELD}\n`);
+    const ctx = testContext({ clients: lab.clients() });
+    const input = revokeToken.schema.parse({ tokens_file: file });
+    const label = (await revokeToken.plan(ctx, input)).changes[0]!.resource;
+    // When verify checks it
+    const verdict = await revokeToken.verify(ctx, input, { changed: true, outputs: { revoked: [label], already_gone: [] } });
+    // Then it is not verified, and names the token by its key prefix only
+    expect(verdict.verified).toBe(false);
+    expect(verdict.detail).toContain(label);
+    expect(verdict.detail).not.toContain(HELD);
+  });
+
   it('rejects a token value given inline (only files, stdin or Secrets carry values)', () => {
     // Given a with: block that passes the value as a plain string
     const parsed = revokeToken.schema.safeParse({ leaked: [LEAKED] });
