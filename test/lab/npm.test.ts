@@ -90,6 +90,26 @@ describe('the lab npm registry', () => {
     expect(await client.packument('left-pad')).toBeUndefined();
   });
 
+  it('lets a token publish a new version once, and refuses it after the token is revoked', async () => {
+    // Given a token of the account (as stolen from a build log)
+    const running = await start();
+    const publish = (version: string) =>
+      fetch(`${running.endpoints.npm}/@acme%2fweb`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${TOKENS[2]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: '@acme/web', versions: { [version]: { name: '@acme/web', version } } }),
+      });
+    // When it publishes a new version, then the same version again
+    expect((await publish('1.0.2')).status).toBe(200);
+    expect((await publish('1.0.2')).status).toBe(403);
+    // Then the packument shows the new version with a publish time
+    expect(running.npm.packages.get('@acme/web')!.map((v) => v.version)).toEqual(['1.0.0', '1.0.1', '1.0.2']);
+    // When the token is revoked, it can no longer publish
+    await createNpmClient({ dryRun: false, incident: 't', ...running.providerConfig }).revokeToken(npmTokenKey(TOKENS[2]!));
+    expect((await publish('1.0.3')).status).toBe(401);
+    expect(running.requests().filter((r) => r.mutating).map((r) => r.operation)).toEqual([...Array(2).fill('PUT /{package}'), 'DELETE /-/npm/v1/tokens/token/{key}', 'PUT /{package}']);
+  });
+
   it('keeps the npm part of the scenario strict: a typo is a validation error at its line', () => {
     // Given a scenario whose token has a misspelt field
     const text = 'name: x\ndescription: y\nnpm:\n  tokens:\n    - value: npm_abcdefgh\n      readonyl: true\n';

@@ -40,8 +40,9 @@ const PAGE_SIZE = 2;
 /**
  * An npm registry on loopback, speaking the parts of its HTTP API cicd-ir uses: the token API
  * (`GET /-/npm/v1/tokens` paged with `urls.next`, `DELETE /-/npm/v1/tokens/token/{key|token}`,
- * Bearer auth; a revoked token answers 401 at once, as npm's does) and packuments
- * (`GET /{package}` with `time` per version; scoped names as `@scope%2fname`).
+ * Bearer auth; a revoked token answers 401 at once, as npm's does), packuments
+ * (`GET /{package}` with `time` per version; scoped names as `@scope%2fname`) and publishing
+ * (`PUT /{package}`), so a drill can show a stolen token no longer publishes.
  */
 export function createNpmService(world: z.input<typeof NpmWorld> | undefined, ctx: LabContext): NpmLab {
   const parsed = NpmWorld.parse(world ?? {});
@@ -108,6 +109,30 @@ export function createNpmService(world: z.input<typeof NpmWorld> | undefined, ct
     });
   }
 
+  /**
+   * `PUT /{package}` as `npm publish` sends it (a packument with the new version): what a drill's
+   * attacker does with a stolen token. A revoked or unknown token gets 401, a read-only one 403,
+   * a version that exists 403 (npm never lets a version be published twice).
+   */
+  function publish(request: LabHttpRequest, name: string): LabHttpResponse {
+    const token = authenticated(request);
+    if (!token) return json(401, { error: 'Unauthorized' });
+    if (token.readonly) return json(403, { error: 'Forbidden: read-only token' });
+    let body: { versions?: Record<string, unknown> };
+    try {
+      body = JSON.parse(request.body.toString('utf8')) as typeof body;
+    } catch {
+      return json(400, { error: 'Bad request: not JSON' });
+    }
+    const versions = Object.keys(body.versions ?? {});
+    if (versions.length === 0) return json(400, { error: 'Bad request: no version' });
+    const existing = packages.get(name) ?? [];
+    const taken = versions.find((version) => existing.some((v) => v.version === version));
+    if (taken) return json(403, { error: `You cannot publish over the previously published versions: ${taken}.` });
+    packages.set(name, [...existing, ...versions.map((version) => ({ version, publishedAt: ctx.now() }))]);
+    return json(200, { success: true });
+  }
+
   return {
     name: 'npm',
     token: responderToken,
@@ -136,8 +161,9 @@ export function createNpmService(world: z.input<typeof NpmWorld> | undefined, ct
         }
         return json(405, { error: 'Method not allowed' });
       }
-      if (request.method !== 'GET') return json(405, { error: 'Method not allowed' });
       const name = decodeURIComponent(request.path.slice(1));
+      if (request.method === 'PUT') return publish(request, name);
+      if (request.method !== 'GET') return json(405, { error: 'Method not allowed' });
       return packument(name);
     },
     faultResponse(kind, retryAfterSeconds) {
