@@ -21,6 +21,8 @@ import { auditRuns } from './github/audit-runs.js';
 import { deleteRunLogs } from './github/delete-run-logs.js';
 import { purgeCaches } from './github/purge-caches.js';
 import { scanRunLogs } from './github/scan-run-logs.js';
+import { auditPublishes } from './npm/audit-publishes.js';
+import { revokeToken } from './npm/revoke-token.js';
 
 /**
  * The registry: every action a playbook can use, as a plain list. A new action adds its file
@@ -49,6 +51,8 @@ export const actions: readonly ActionDefinition[] = [
   deleteRunLogs,
   purgeCaches,
   auditRuns,
+  revokeToken,
+  auditPublishes,
 ];
 
 export function findAction(id: string): ActionDefinition | undefined {

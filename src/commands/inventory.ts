@@ -15,8 +15,10 @@ export default class Inventory extends Command {
   static override summary = 'Show what a workflow can reach (secrets, tokens, OIDC subjects) and how to rotate each.';
   static override description = `Reads workflow files and resolves every secret they reach against the repository, its
 environments and the organization secrets visible to it; follows secrets: inherit through
-reusable workflows; lists the OIDC subjects of id-token: write jobs. Read-only: the GitHub
-client refuses any write. With --org and --workflow-uses, finds the workflows of an
+reusable workflows; lists the OIDC subjects of id-token: write jobs. Each row also says what
+the credential opens (aws:<account>, npm:<registry>, github:<org>) and who rotates it (from
+.github/cicd-ir-owners.yml, else the CODEOWNERS entry of the workflow file). Read-only: the
+GitHub client refuses any write. With --org and --workflow-uses, finds the workflows of an
 organization that use an action instead.`;
 
   static override examples = [

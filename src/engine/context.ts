@@ -6,6 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { ProviderConfig } from '../providers/config.js';
 import type { Finding } from '../actions/define.js';
+import type { NpmClient } from '../providers/npm.js';
 
 /** Which AWS account an action works in: the default credentials, or a role assumed into another account. */
 export interface AwsTarget {
@@ -33,6 +34,8 @@ export interface Clients {
    * STS signed with given credentials (a new access key being proven), same endpoint and
    * middleware as `sts()`. Optional: src/providers/aws.ts `createAwsClients` provides it.
    */
+  /** The npm registry client (optional: src/providers/npm.ts; built once per run). */
+  npm?(): NpmClient;
   stsWithCredentials?(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, target?: AwsTarget): STSClient;
 }
 

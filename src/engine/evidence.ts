@@ -27,6 +27,14 @@ export interface EvidenceByKind {
     workflow: string;
     items: InventoryItem[];
   };
+  /** npm.audit-publishes: versions published in the window and the release runs they were checked against. */
+  'npm-publishes': {
+    registry: string;
+    since: string;
+    until: string;
+    publishes: Array<{ package: string; version: string; published_at: string; run_id?: number }>;
+    release_runs: Array<{ id: number; created_at: string; conclusion: string | null }>;
+  };
   /** Any action that issues, rotates, revokes, deactivates or deletes a credential. */
   credential: CredentialEvent;
   /** The hunt: CloudTrail events that matched a hunted identity (no secrets in CloudTrail). */
@@ -58,12 +66,19 @@ export interface InventoryItem {
   rotation: string;
   /** Why, for a human: the token's permissions, "holds a role ARN, not a credential", ... */
   detail?: string;
+  /**
+   * The external system the credential opens: `aws:<account>` (`aws:unknown` when the account
+   * is not in the workflow), `npm:<registry host>`, `github:<org>`, or `unknown`.
+   */
+  opens?: string;
+  /** Who rotates it: from `.github/cicd-ir-owners.yml`, else the CODEOWNERS entry of the workflow file, else `unknown`. */
+  owner?: string;
 }
 
 export interface CredentialEvent {
   /** AKIA/ASIA key id, `secret:o/r/NAME`, role ARN, token fingerprint. Never a secret value. */
   credential: string;
-  kind: 'aws-access-key' | 'aws-role-sessions' | 'aws-user-sessions' | 'github-secret' | 'github-token' | 'deploy-key' | 'oidc-trust';
+  kind: 'aws-access-key' | 'aws-role-sessions' | 'aws-user-sessions' | 'github-secret' | 'github-token' | 'deploy-key' | 'oidc-trust' | 'npm-token';
   event: 'issued' | 'rotated' | 'revoked' | 'deactivated' | 'deleted' | 'restricted';
   at: string;
   fingerprint?: string;

@@ -9,17 +9,20 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 /**
- * The inventory as a responder reads it: what is reachable, where it is defined, which jobs
- * reach it, and what rotates it. One line per job so a long job list stays readable.
+ * The inventory as a responder reads it: what is reachable, where it is defined, what it
+ * opens, who rotates it, which jobs reach it, and what rotates it. One line per job so a long
+ * job list stays readable.
  */
 export function inventoryTable(items: InventoryItem[]): string {
   if (items.length === 0) return 'nothing reachable';
   const rows: string[][] = [];
   for (const item of items) {
     const jobs = [...item.jobs].sort();
-    jobs.forEach((job, i) => rows.push(i === 0 ? [item.name, item.kind, item.scope, job, item.rotation] : ['', '', '', job, '']));
+    jobs.forEach((job, i) =>
+      rows.push(i === 0 ? [item.name, item.kind, item.scope, item.opens ?? 'unknown', item.owner ?? 'unknown', job, item.rotation] : ['', '', '', '', '', job, '']),
+    );
   }
-  return table(['SECRET/IDENTITY', 'KIND', 'WHERE DEFINED', 'JOBS', 'ROTATION'], rows);
+  return table(['SECRET/IDENTITY', 'KIND', 'WHERE DEFINED', 'OPENS', 'OWNER', 'JOBS', 'ROTATION'], rows);
 }
 
 export function workflowUsesTable(matches: WorkflowUse[]): string {

@@ -2,7 +2,9 @@ import type { Octokit } from '@octokit/rest';
 import type { Finding } from '../actions/define.js';
 import type { InventoryItem } from '../engine/evidence.js';
 import { isNotFound, splitRepo, workflowId } from './api.js';
+import { CODEOWNERS_PATHS, ownerFromFile, ownersOf, OWNERS_FILE_PATH, parseCodeowners, parseOwnersFile, type CodeownersRule } from './codeowners.js';
 import { followWorkflow, type ReachedJob, type ReachGraph, type WorkflowFetcher } from './follow.js';
+import { opensFor, workflowTargets } from './opens.js';
 import { presentSubject, type RepoIdentity, type SubjectCustomization } from './oidc-subject.js';
 import { analyzeWorkflow, WorkflowParseError, type Permissions } from './reach.js';
 
@@ -201,6 +203,49 @@ async function subjectCustomization(github: Octokit, fullName: string, findings:
   }
 }
 
+/** What decides rotation owners in a repository: its owners file and its CODEOWNERS, when present. */
+interface OwnerSources {
+  file?: Map<string, string>;
+  codeowners?: CodeownersRule[];
+}
+
+async function ownerSources(fetch: WorkflowFetcher, repo: string, findings: Finding[]): Promise<OwnerSources> {
+  const sources: OwnerSources = {};
+  const ownersText = await fetch({ repo, path: OWNERS_FILE_PATH });
+  if (ownersText !== undefined) {
+    try {
+      sources.file = parseOwnersFile(ownersText);
+    } catch (error) {
+      findings.push({ kind: 'owners-file-invalid', severity: 'low', resource: `github:${repo}/${OWNERS_FILE_PATH}`, summary: `${OWNERS_FILE_PATH} is not valid (${(error as Error).message}): owners fall back to CODEOWNERS` });
+    }
+  }
+  for (const path of CODEOWNERS_PATHS) {
+    const text = await fetch({ repo, path });
+    if (text === undefined) continue;
+    sources.codeowners = parseCodeowners(text);
+    break;
+  }
+  return sources;
+}
+
+/** Fills `opens` and `owner` of a workflow's items: the owners file, else the workflow file's code owners, else `unknown`. */
+function annotate(items: InventoryItem[], org: string, workflowPath: string, text: string, owners: OwnerSources): void {
+  const targets = workflowTargets(text);
+  const codeowners = owners.codeowners ? ownersOf(owners.codeowners, workflowPath)?.join(' ') : undefined;
+  for (const item of items) {
+    item.opens = opensFor(item, org, targets);
+    item.owner = (owners.file && ownerFromFile(owners.file, item.name)) ?? codeowners ?? 'unknown';
+  }
+}
+
+/** Joins two values of a column for an item several workflows reach: each distinct value once. */
+function merged(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || a === b) return b ?? a;
+  if (b === undefined) return a;
+  const values = [...new Set([...a.split(','), ...b.split(',')])].filter((value) => value !== 'unknown');
+  return values.length > 0 ? values.join(',') : 'unknown';
+}
+
 /** Builds the inventory of one workflow (by file name, path or id) or of every workflow of the repository. */
 export async function buildInventory(github: Octokit, options: { repo: string; workflow?: string | number }): Promise<InventoryResult> {
   const { owner, repo } = splitRepo(options.repo);
@@ -227,6 +272,7 @@ export async function buildInventory(github: Octokit, options: { repo: string; w
     if (!text) cache.set(key, (text = read(target)));
     return text;
   };
+  const owners = await ownerSources(fetch, options.repo, findings);
   const workflows: InventoryResult['workflows'] = [];
   const all = new Map<string, InventoryItem>();
   for (const path of paths) {
@@ -246,12 +292,18 @@ export async function buildInventory(github: Octokit, options: { repo: string; w
     }
     const graph = await followWorkflow(analysis, { fetch, defaultBranch: repository.default_branch });
     const items = itemsOf(graph, available, findings);
+    annotate(items, repository.owner.login, path, text, owners);
     workflows.push({ path, graph, items });
     for (const item of items) {
       const key = `${item.kind}|${item.scope}|${item.name}${item.kind === 'github-token' ? `|${item.detail}` : ''}`;
       const existing = all.get(key);
-      if (existing) existing.jobs = [...new Set([...existing.jobs, ...item.jobs])];
-      else all.set(key, { ...item, jobs: [...item.jobs] });
+      if (existing) {
+        existing.jobs = [...new Set([...existing.jobs, ...item.jobs])];
+        const opens = merged(existing.opens, item.opens);
+        const owner = merged(existing.owner, item.owner);
+        if (opens !== undefined) existing.opens = opens;
+        if (owner !== undefined) existing.owner = owner;
+      } else all.set(key, { ...item, jobs: [...item.jobs] });
     }
   }
   return { repo: options.repo, workflows, items: [...all.values()], findings };

@@ -6,6 +6,7 @@ import { faultProfiles, faultProfileNames } from './faults.js';
 import { createGitHubService, type GitHubLab } from './github/index.js';
 import { serveService, type ServedService } from './http.js';
 import { loadScenario } from './load-scenario.js';
+import { createNpmService, type NpmLab } from './npm/index.js';
 import type { Scenario } from './scenario.js';
 import type { FaultProfile, Lab, LabContext, LabRequest } from './types.js';
 import { UsageError } from '../engine/errors.js';
@@ -15,7 +16,7 @@ export interface StartLabOptions {
   faults?: string | FaultProfile;
   /** Overrides the scenario's seed. */
   seed?: number;
-  /** First port to listen on (github, iam, sts, cloudtrail take four in a row); default: any free ports. */
+  /** First port to listen on (github, iam, sts, cloudtrail, npm take five in a row); default: any free ports. */
   basePort?: number;
 }
 
@@ -26,6 +27,8 @@ export interface RunningLab extends Lab {
   readonly context: LabContext;
   readonly github: GitHubLab;
   readonly aws: AwsLab;
+  /** The npm registry stand-in (served for every scenario; empty without an `npm:` part). */
+  readonly npm: NpmLab;
 }
 
 function resolveFaults(faults: StartLabOptions['faults']): FaultProfile {
@@ -50,6 +53,7 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
   const github = createGitHubService(scenario.github, context, { seed });
   const aws = createAwsLab(scenario.aws, scenario.attacker, context);
   const cloudtrail = createCloudTrailService(context);
+  const npm = createNpmService(scenario.npm, context);
 
   const log: LabRequest[] = [];
   const served: ServedService[] = [];
@@ -69,6 +73,7 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
     iam: await serve(aws.iam, 1),
     sts: await serve(aws.sts, 2),
     cloudtrail: await serve(cloudtrail, 3),
+    npm: await serve(npm, 4),
   };
 
   return {
@@ -77,6 +82,7 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
     context,
     github,
     aws,
+    npm,
     endpoints,
     startedAt: context.startedAt,
     providerConfig: {
@@ -87,6 +93,7 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
         endpoints: { iam: endpoints.iam, sts: endpoints.sts, cloudtrail: endpoints.cloudtrail },
         credentials: aws.responderCredentials,
       },
+      npm: { registryUrl: endpoints.npm, token: npm.token },
     },
     requests: () => [...log],
     attack: async (phase) => (await aws.playAttacker(phase)).map((outcome) => ({ call: outcome.call, credential: outcome.credential, outcome: outcome.outcome })),

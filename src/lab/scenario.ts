@@ -239,6 +239,39 @@ export const AwsWorld = z
   })
   .strict();
 
+/**
+ * The npm registry stand-in (src/lab/npm): the project's packages with their publish times,
+ * and the account's tokens. `id` is the token's key (`GET /-/npm/v1/tokens` `key`); unset, it
+ * is the sha512 hex of the value.
+ */
+export const NpmWorld = z
+  .object({
+    packages: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^(@[a-z0-9._~-]+\/)?[a-z0-9._~-]+$/, 'an npm package name'),
+            versions: z.array(z.object({ version: z.string().min(1), published_at: Offset, published_by: z.string().optional() }).strict()).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    tokens: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(/^[0-9a-f]{6,128}$/).optional(),
+            value: z.string().min(8),
+            readonly: z.boolean().default(false),
+            automation: z.boolean().default(false),
+            created: Offset.default('-30d'),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
 /** One thing the attacker does with a stolen credential. */
 export const AttackerStep = z
   .object({
@@ -281,6 +314,8 @@ export const Scenario = z
     github: GitHubWorld.default({ orgs: [], repos: [], tokens: [], apps: [] }),
     aws: AwsWorld.default({ accounts: [], sessions: [] }),
     attacker: z.array(AttackerStep).default([]),
+    /** The npm registry (optional: only scenarios about a published package need it). */
+    npm: NpmWorld.optional(),
     /** What `contain --lab` passes as flags when the scenario is run with no others. */
     incident: z
       .object({

@@ -35,6 +35,11 @@ export interface ProviderConfig {
     /** The SDK's retry mode; unset leaves it to AWS_RETRY_MODE / the profile (default `standard`). */
     retryMode?: 'standard' | 'adaptive';
   };
+  /**
+   * The npm registry (npm.revoke-token, npm.audit-publishes). Unset fields fall back to
+   * NPM_CONFIG_REGISTRY / NPM_TOKEN / .npmrc (src/providers/npm.ts).
+   */
+  npm?: { registryUrl?: string; token?: string };
   /** Called once per HTTP API call made by any client, for the journal. */
   onApiCall?: (call: ApiCallRecord) => void;
 }

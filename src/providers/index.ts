@@ -2,6 +2,7 @@ import type { Clients } from '../engine/context.js';
 import { createAwsClients } from './aws.js';
 import type { ProviderConfig } from './config.js';
 import { createGitHubClients } from './github.js';
+import { createNpmClient, type NpmClient } from './npm.js';
 
 /**
  * Builds the Clients object actions get through their context, from one ProviderConfig:
@@ -11,6 +12,7 @@ import { createGitHubClients } from './github.js';
 export function createClients(config: ProviderConfig): Clients & { destroy(): void } {
   const github = createGitHubClients(config);
   const aws = createAwsClients(config);
+  let npm: NpmClient | undefined;
   return {
     config,
     github: () => github.github(),
@@ -21,6 +23,7 @@ export function createClients(config: ProviderConfig): Clients & { destroy(): vo
     stsWithCredentials: (credentials, target) => aws.stsWithCredentials(credentials, target),
     s3: (region, target) => aws.s3(region, target),
     athena: (region, target) => aws.athena(region, target),
+    npm: () => (npm ??= createNpmClient(config)),
     destroy: () => aws.destroy(),
   };
 }

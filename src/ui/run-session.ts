@@ -34,7 +34,7 @@ export interface SessionOptions {
   /** Force a renderer (tests); default: none with --json, listr2 on a TTY, lines otherwise. */
   reporter?: EventReporter | null;
   /** Endpoints, token and credentials (the lab's, or flags'); unset fields come from the environment. */
-  provider?: Pick<ProviderConfig, 'github' | 'aws'>;
+  provider?: Pick<ProviderConfig, 'github' | 'aws' | 'npm'>;
   /** Write the timeline report (every format) into the run folder when the run ends. */
   report?: boolean;
 }
@@ -109,6 +109,8 @@ export async function runSession(options: SessionOptions): Promise<RunResult> {
     incident,
     github: options.provider?.github ?? {},
     aws: options.provider?.aws ?? {},
+    // The lab's npm registry; unset, npm falls back to NPM_CONFIG_REGISTRY / NPM_TOKEN / .npmrc.
+    ...(options.provider?.npm && { npm: options.provider.npm }),
     onApiCall: relay.onApiCall,
   });
   const reporter = options.reporter === null ? undefined : (options.reporter ?? defaultReporter(options.json, options.progress));

@@ -45,10 +45,10 @@ describe('cicd-ir inventory', () => {
     await Inventory.run(['--repo', 'acme/api', '--workflow', 'deploy.yml', '--github-api-url', harness.url], root);
     // Then the table names the secret, the token and the OIDC subject with their rotation
     const lines = stdout.split('\n');
-    expect(lines[1]).toMatch(/^SECRET\/IDENTITY\s+KIND\s+WHERE DEFINED\s+JOBS\s+ROTATION$/);
-    expect(stdout).toMatch(/AWS_ROLE\s+repo-secret\s+repo:acme\/api\s+deploy\.yml#deploy\s+manual/);
-    expect(stdout).toMatch(/GITHUB_TOKEN\s+github-token\s+repo:acme\/api\s+deploy\.yml#deploy\s+github\.cancel-runs/);
-    expect(stdout).toMatch(/repo:acme\/api:environment:prod\s+oidc-role\s+oidc:token\.actions\.githubusercontent\.com\s+deploy\.yml#deploy\s+aws\.revoke-role-sessions/);
+    expect(lines[1]).toMatch(/^SECRET\/IDENTITY\s+KIND\s+WHERE DEFINED\s+OPENS\s+OWNER\s+JOBS\s+ROTATION$/);
+    expect(stdout).toMatch(/AWS_ROLE\s+repo-secret\s+repo:acme\/api\s+aws:\S+\s+\S+\s+deploy\.yml#deploy\s+manual/);
+    expect(stdout).toMatch(/GITHUB_TOKEN\s+github-token\s+repo:acme\/api\s+github:acme\s+\S+\s+deploy\.yml#deploy\s+github\.cancel-runs/);
+    expect(stdout).toMatch(/repo:acme\/api:environment:prod\s+oidc-role\s+oidc:token\.actions\.githubusercontent\.com\s+\S+\s+\S+\s+deploy\.yml#deploy\s+aws\.revoke-role-sessions/);
     // And nothing was written to the lab
     expect(harness.requests.filter((r) => r.mutating)).toEqual([]);
   });

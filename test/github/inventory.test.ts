@@ -22,13 +22,15 @@ describe('rotationFor', () => {
 describe('inventoryTable', () => {
   it('prints one line per job under each item, columns aligned, no trailing spaces', () => {
     const text = inventoryTable([
-      { kind: 'repo-secret', name: 'NPM_TOKEN', scope: 'repo:acme/web', jobs: ['release.yml#publish', 'ci.yml#test'], rotation: 'github.rotate-secret' },
+      { kind: 'repo-secret', name: 'NPM_TOKEN', scope: 'repo:acme/web', jobs: ['release.yml#publish', 'ci.yml#test'], rotation: 'github.rotate-secret', opens: 'npm:registry.npmjs.org', owner: '@acme/release' },
+      { kind: 'repo-secret', name: 'OLD', scope: 'repo:acme/web', jobs: ['ci.yml#test'], rotation: 'manual' },
     ]);
     expect(text.split('\n')).toEqual([
-      'SECRET/IDENTITY  KIND         WHERE DEFINED  JOBS                 ROTATION',
-      '---------------  -----------  -------------  -------------------  --------------------',
-      'NPM_TOKEN        repo-secret  repo:acme/web  ci.yml#test          github.rotate-secret',
-      '                                             release.yml#publish',
+      'SECRET/IDENTITY  KIND         WHERE DEFINED  OPENS                   OWNER          JOBS                 ROTATION',
+      '---------------  -----------  -------------  ----------------------  -------------  -------------------  --------------------',
+      'NPM_TOKEN        repo-secret  repo:acme/web  npm:registry.npmjs.org  @acme/release  ci.yml#test          github.rotate-secret',
+      '                                                                                    release.yml#publish',
+      'OLD              repo-secret  repo:acme/web  unknown                 unknown        ci.yml#test          manual',
     ]);
   });
 });

@@ -42,7 +42,7 @@ export const inventory = defineAction<Input>({
     secrets: 'list of {scope, name, repo?, environment?, org?, rotation} of the secrets reached (scope repo:o/r, env:o/r/ENV, org:ORG)',
     oidc_subjects: 'OIDC subjects the id-token jobs present (`*` = any value)',
     id_token_jobs: 'jobs that can mint OIDC tokens',
-    items: 'every InventoryItem (kind, name, scope, jobs, rotation)',
+    items: 'every InventoryItem (kind, name, scope, jobs, rotation, opens, owner)',
   },
   example: { repo: 'acme/app', workflow: 'deploy.yml' },
 

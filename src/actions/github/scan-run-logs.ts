@@ -133,6 +133,7 @@ function outputsOf(fullName: string, isPrivate: boolean, scanned: number[], expo
   const hits = [...exposed.values()].flat();
   const unique = <T,>(items: T[], key: (item: T) => string) => [...new Map(items.map((item) => [key(item), item])).values()];
   const githubTokens = unique(hits.filter((hit) => hit.family === 'github'), (hit) => hit.fingerprint).flatMap((hit) => (hit.secret ? [hit.secret] : []));
+  const npmTokens = unique(hits.filter((hit) => hit.family === 'npm'), (hit) => hit.fingerprint).flatMap((hit) => (hit.secret ? [hit.secret] : []));
   const keyIds = [...new Set(hits.filter((hit) => hit.family === 'aws' && hit.keyId).map((hit) => hit.keyId!))];
   const manual: Array<Pick<PublicHit, 'kind' | 'fingerprint' | 'preview' | 'name'> & { runs: number[] }> = [];
   for (const hit of hits.filter((candidate) => candidate.family === 'other' || candidate.family === 'npm' || (candidate.family === 'aws' && !candidate.keyId))) {
@@ -146,6 +147,7 @@ function outputsOf(fullName: string, isPrivate: boolean, scanned: number[], expo
   return {
     exposed_runs: [...exposed.keys()].map((run_id): ExposedRun => ({ repo: fullName, run_id, private: isPrivate })),
     github_tokens: githubTokens satisfies Secret[],
+    npm_tokens: npmTokens satisfies Secret[],
     aws_access_key_ids: keyIds,
     manual_rotation: manual,
     hits: hits.length,
@@ -170,12 +172,13 @@ export const scanRunLogs = defineAction<Input>({
   outputs: {
     exposed_runs: 'runs whose logs exposed a credential: [{repo, run_id, private}] (for github.delete-run-logs)',
     github_tokens: 'GitHub tokens found, as Secrets (for github.revoke-tokens)',
+    npm_tokens: 'npm tokens found, as Secrets (for npm.revoke-token)',
     aws_access_key_ids: 'AWS access key ids found (not secret), for key rotation',
     manual_rotation: 'other credentials: [{kind, fingerprint, preview, name?, runs}] to rotate by hand',
     hits: 'how many places exposed a credential',
     scanned_runs: 'ids of the runs whose logs were scanned',
   },
-  secretOutputs: ['github_tokens'],
+  secretOutputs: ['github_tokens', 'npm_tokens'],
   example: { repo: 'acme/app', workflow: 'ci.yml', since: '2025-03-14T00:00:00Z', until: '2025-03-16T00:00:00Z' },
 
   async plan(_ctx, input) {

@@ -32,7 +32,7 @@ attacker's history is already in the lab's CloudTrail. Stops on Ctrl-C (SIGINT) 
       ...(flags.seed !== undefined && { seed: flags.seed }),
       ...(flags['base-port'] !== undefined && { basePort: flags['base-port'] }),
     });
-    const { aws, github } = lab.providerConfig;
+    const { aws, github, npm } = lab.providerConfig;
     // The lab's credentials are fake and only open the lab: printing them is how a person uses it.
     const env = {
       GITHUB_API_URL: lab.endpoints.github,
@@ -43,6 +43,8 @@ attacker's history is already in the lab's CloudTrail. Stops on Ctrl-C (SIGINT) 
       AWS_ACCESS_KEY_ID: aws.credentials!.accessKeyId,
       AWS_SECRET_ACCESS_KEY: aws.credentials!.secretAccessKey,
       AWS_REGION: aws.region ?? 'us-east-1',
+      NPM_CONFIG_REGISTRY: npm!.registryUrl!,
+      NPM_TOKEN: npm!.token!,
     };
     if (!this.jsonEnabled()) {
       this.log(`lab "${lab.scenario.name}" serving (faults: ${flags.faults}); Ctrl-C stops it`);
