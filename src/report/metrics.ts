@@ -252,6 +252,11 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
       .sort((a, b) => a.at.localeCompare(b.at));
     const closing = events.find((e) => CLOSING.has(e.event));
     const restricted = events.find((e) => e.event === 'restricted');
+    const subjectClosed = !closing && item.kind === 'oidc-role' ? oidcSubjectClosed(c) : undefined;
+    if (subjectClosed) {
+      items.push({ ...base, status: 'revoked', at: subjectClosed.at, open: false, note: `trust restricted and sessions revoked on ${subjectClosed.credential}` });
+      continue;
+    }
     if (closing) {
       const note =
         item.kind === 'oidc-role' && !restricted
@@ -288,6 +293,26 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
   }
   const open = items.filter((i) => i.open).length;
   return { reachable: items.length, closed: items.length - open, open, items, everySecretReachableBy: [...everySecret].sort() };
+}
+
+/**
+ * An OIDC subject (inventory `oidc-role` item) is named by its `sub`, while the actions close the
+ * roles (trust restricted, sessions revoked) by ARN. It counts as revoked when the run restricted
+ * the trust of at least one role and revoked the sessions of every role it restricted: no new
+ * session, and none issued before. A role restricted but not revoked leaves it open (with a note).
+ */
+function oidcSubjectClosed(c: Collected): (CredentialEvent & { at: string }) | undefined {
+  const restrictedRoles = new Map<string, string>();
+  const revokedRoles = new Map<string, string>();
+  for (const { value: e } of c.credentials) {
+    const at = isoOrUndefined(e.at);
+    if (!at) continue;
+    if (e.kind === 'oidc-trust' && e.event === 'restricted') restrictedRoles.set(e.credential, at);
+    if (e.kind === 'aws-role-sessions' && e.event === 'revoked') revokedRoles.set(e.credential, at);
+  }
+  if (restrictedRoles.size === 0 || [...restrictedRoles.keys()].some((role) => !revokedRoles.has(role))) return undefined;
+  const at = [...restrictedRoles.keys()].map((role) => revokedRoles.get(role)!).sort().at(-1)!;
+  return { credential: [...restrictedRoles.keys()].join(', '), kind: 'oidc-trust', event: 'revoked', at };
 }
 
 export function findingsBySeverity(c: Collected): Metrics['findingsBySeverity'] {
