@@ -31,6 +31,7 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
   static override flags = {
     repo: Flags.string({ description: 'owner/name of a repository running the workflow (repeatable)', multiple: true }),
     workflow: Flags.string({ description: 'workflow file name, e.g. deploy.yml' }),
+    'also-workflow': Flags.string({ description: 'another workflow of the first repository whose secrets the attacker reached (repeatable): inventoried and its secrets rotated too', multiple: true }),
     role: Flags.string({ description: 'name or ARN of an AWS role the workflow can assume (repeatable; more are found from trust policies)', multiple: true }),
     'aws-user': Flags.string({ description: "IAM user whose static access key the workflow's secrets hold (rotated as leaked)" }),
     'aws-key-id-secret': Flags.string({ description: 'name of the secret (repo, environment or org) holding that key id (default AWS_ACCESS_KEY_ID)' }),

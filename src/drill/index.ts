@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '../engine/exit-codes.js';
 import { JOURNAL_FILE } from '../engine/run-dir.js';
-import { hunt, huntClientsFromConfig, type HuntFinding, type HuntedIdentity } from '../hunt/index.js';
+import { huntClientsFromConfig, runHunt, sourceFor, type HuntFinding, type HuntedIdentity, type HuntSource } from '../hunt/index.js';
 import { startLab, type RunningLab } from '../lab/index.js';
 import type { Timeline } from '../report/model.js';
 import { runContain, type ContainResult } from '../ui/contain-session.js';
@@ -128,11 +128,12 @@ async function huntAfterAttack(lab: RunningLab, contain: ContainResult, report: 
     ...(fromJournal?.role_arns ?? []).map((roleArn) => ({ kind: 'role' as const, roleArn })),
   ];
   if (identities.length === 0) return [];
-  const result = await hunt(
-    { source: 'api', input: { identities, cutoffs: { revokedAt: cutoff, deactivatedAt: cutoff }, since: cutoff, baselineDays: 0 } },
-    huntClientsFromConfig(lab.providerConfig.aws),
-  );
-  return result.findings;
+  const request = { source: 'api' as const, input: { identities, cutoffs: { revokedAt: cutoff, deactivatedAt: cutoff }, since: cutoff, baselineDays: 0 } };
+  const api = sourceFor(request, huntClientsFromConfig(lab.providerConfig.aws));
+  // Only the hunted identities: the playbook's hunt already looked for defense evasion, and each
+  // extra LookupEvents call costs half a second at the 2 requests/s pacing.
+  const narrowed: HuntSource = { name: api.name, scan: (filter, stats) => api.scan({ ...filter, eventNames: [] }, stats) };
+  return (await runHunt(request.input, narrowed)).findings;
 }
 
 /**

@@ -291,6 +291,8 @@ export const Scenario = z
         /** IAM user whose static key the workflow's secrets hold (contain rotates it as leaked). */
         aws_user: z.string().optional(),
         /** Secret names (repo, environment or org) holding that user's key id and secret key, when not AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
+        /** Other workflows of the first repo whose secrets the attacker reached (contain --also-workflow). */
+        also_workflows: z.array(z.string()).default([]),
         aws_key_id_secret: z.string().optional(),
         aws_secret_key_secret: z.string().optional(),
         /**

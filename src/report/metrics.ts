@@ -1,5 +1,5 @@
 import type { CredentialEvent } from '../engine/evidence.js';
-import { type Collected, type Seq, isMutatingStep, isoOrUndefined, lastPhase } from './collect.js';
+import { type Collected, type Seq, type WorkflowRun, isMutatingStep, isoOrUndefined, lastPhase } from './collect.js';
 import { formatDuration } from './format.js';
 import {
   type CredentialStatus,
@@ -101,6 +101,12 @@ function assumedRole(identity: string): { account: string; role: string } | unde
 
 function isRoleArn(arn: string, account: string, role: string): boolean {
   return new RegExp(`^arn:aws[\\w-]*:iam::${account}:role/(?:.*/)?${role.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(arn);
+}
+
+/** Jobs of the recorded runs of the workflow files `deploy.yml#build` refs name. */
+function jobsOfWorkflows(c: Collected, refs: string[]): WorkflowRun['jobs'] {
+  const files = new Set(refs.map((ref) => ref.slice(0, Math.max(0, ref.lastIndexOf('#')))).filter(Boolean).map((file) => file.split('/').at(-1)!));
+  return [...c.runs.values()].filter(({ workflow }) => files.has(workflow.split('/').at(-1)!)).flatMap(({ run }) => run.jobs).filter((j) => j.started_at);
 }
 
 function jobStartsFor(c: Collected, jobs: string[]): string[] {
@@ -267,7 +273,10 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
     }
     if (item.kind === 'github-token') {
       const names = new Set(item.jobs.map(jobPart));
-      const jobs = [...c.runs.values()].flatMap(({ run }) => run.jobs).filter((j) => names.has(j.name) && j.started_at);
+      let jobs = [...c.runs.values()].flatMap(({ run }) => run.jobs).filter((j) => names.has(j.name) && j.started_at);
+      // The jobs API names a job by its display `name:` ("Validate PR Title"), the inventory by its
+      // id: failing a match by name, every recorded job of the same workflow file stands for it.
+      if (jobs.length === 0) jobs = jobsOfWorkflows(c, item.jobs);
       const running = jobs.filter((j) => !isoOrUndefined(j.completed_at));
       if (jobs.length > 0 && running.length === 0) {
         const at = jobs.map((j) => isoOrUndefined(j.completed_at)).filter(isDefined).sort().at(-1);

@@ -18,6 +18,7 @@ const DEFAULT_WINDOW_MS = 24 * 3_600_000;
 export interface ContainFlags {
   repo?: string[];
   workflow?: string;
+  'also-workflow'?: string[];
   role?: string[];
   'aws-user'?: string;
   'aws-key-id-secret'?: string;
@@ -50,6 +51,7 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
   }
   const since = flags.since ?? fromLab.since ?? new Date(Date.now() - DEFAULT_WINDOW_MS).toISOString();
   const awsUser = flags['aws-user'] ?? fromLab.awsUser;
+  const alsoWorkflows = flags['also-workflow'] ?? fromLab.alsoWorkflows;
   const keyIdSecret = flags['aws-key-id-secret'] ?? fromLab.awsKeyIdSecret;
   const secretKeySecret = flags['aws-secret-key-secret'] ?? fromLab.awsSecretKeySecret;
   const tokens = flags['tokens-file'] ?? tokensFile;
@@ -61,6 +63,7 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
       ...(incident && { incident }),
       roles: flags.role ?? fromLab.roles ?? [],
       since,
+      ...(alsoWorkflows?.length && { also_workflows: alsoWorkflows }),
       ...(awsUser && { aws_user: awsUser }),
       ...(keyIdSecret && { aws_key_id_secret: keyIdSecret }),
       ...(secretKeySecret && { aws_secret_key_secret: secretKeySecret }),

@@ -11,6 +11,7 @@ export interface LabIncident {
   since?: string;
   incident?: string;
   awsUser?: string;
+  alsoWorkflows?: string[];
   awsKeyIdSecret?: string;
   awsSecretKeySecret?: string;
   /** Leaked token values the responders hold (written to a tokens file by withTokensFile). */
@@ -28,6 +29,7 @@ export function labIncident(lab: RunningLab): LabIncident {
     ...(incident.since && { since: lab.context.at(incident.since).toISOString() }),
     incident: lab.scenario.name,
     ...(incident.aws_user && { awsUser: incident.aws_user }),
+    ...(incident.also_workflows.length > 0 && { alsoWorkflows: incident.also_workflows }),
     ...(incident.aws_key_id_secret && { awsKeyIdSecret: incident.aws_key_id_secret }),
     ...(incident.aws_secret_key_secret && { awsSecretKeySecret: incident.aws_secret_key_secret }),
     ...(incident.leaked_tokens.length > 0 && { leakedTokens: incident.leaked_tokens }),
