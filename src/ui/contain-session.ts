@@ -94,7 +94,7 @@ export async function readReportJson(reports: readonly string[] | undefined): Pr
  * "succeeded" while the report still lists open credentials or unverified steps becomes exit 3:
  * the tool never says contained while a reachable credential is open.
  */
-export async function runContain(flags: ContainFlags, lab: RunningLab | undefined, session: Omit<SessionOptions, 'playbookFile' | 'vars' | 'report' | 'provider'> & { playbookFile?: string }): Promise<ContainResult> {
+export async function runContain(flags: ContainFlags, lab: RunningLab | undefined, session: Omit<SessionOptions, 'playbookFile' | 'vars' | 'report'> & { playbookFile?: string }): Promise<ContainResult> {
   const tokens = lab && !flags['tokens-file'] ? labIncident(lab).leakedTokens : undefined;
   return withTokensFile(tokens, async (tokensFile) => {
     const { vars, incident } = containVars(flags, lab, tokensFile);
@@ -103,7 +103,7 @@ export async function runContain(flags: ContainFlags, lab: RunningLab | undefine
       playbookFile: session.playbookFile ?? CONTAIN_PLAYBOOK,
       vars,
       ...(incident && { incident }),
-      ...(lab && { provider: lab.providerConfig }),
+      ...(lab ? { provider: lab.providerConfig } : session.provider ? { provider: session.provider } : {}),
       report: true,
     });
     if (session.dryRun) return { ...result, openItems: [] };
