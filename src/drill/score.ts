@@ -25,6 +25,9 @@ export interface DrillAttack {
 /** (a) Time to contain from the report's metrics, within the SLO. */
 export function scoreTimeToContain(report: Timeline, sloMs: number): DrillCriterion {
   const t = report.metrics.timeToContain;
+  const failed = report.metrics.steps.failed;
+  // A failed read step (find-roles, say) leaves later steps with less to do: "contained" would lie.
+  if (failed.length) return { id: 'time-to-contain', passed: false, reason: `not contained: ${failed.map((s) => `step ${s.key} failed (${s.detail})`).join('; ')}` };
   if (t.status !== 'contained') return { id: 'time-to-contain', passed: false, reason: `${t.status}: ${t.text}` };
   if (t.durationMs === undefined) return { id: 'time-to-contain', passed: false, reason: 'contained, but the journal gives no duration' };
   const within = t.durationMs <= sloMs;

@@ -42,6 +42,12 @@ describe('cicd-ir drill', () => {
     expect(xml).toMatch(/<testcase name="no-secret-leaked"[^>]*>\s*<system-out>/);
   }, 90_000);
 
+  it('--target live without its sandbox flags is bad input (exit 2), before any call', async () => {
+    const { exitCode, stderr } = await runCommand(Drill, ['--target', 'live', '--sandbox-repo', 'acme/ir-sandbox']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('--target live needs --sandbox-account and --sandbox-repo');
+  });
+
   it('refuses a bad --slo (exit 2) before starting anything', async () => {
     const { exitCode, stderr } = await runCommand(Drill, ['--lab', scenario('tj-actions-log-leak'), '--slo', 'soon']);
     expect(exitCode).toBe(2);
