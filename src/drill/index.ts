@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '../engine/exit-codes.js';
 import { JOURNAL_FILE } from '../engine/run-dir.js';
-import { huntClientsFromConfig, runHunt, sourceFor, type HuntFinding, type HuntedIdentity, type HuntSource } from '../hunt/index.js';
+import { runHunt, sourceFor, type HuntFinding, type HuntedIdentity, type HuntSource } from '../hunt/index.js';
+import { commandRuntime } from '../ui/runtime.js';
 import { startLab, type RunningLab } from '../lab/index.js';
 import type { Timeline } from '../report/model.js';
 import { runContain, type ContainResult } from '../ui/contain-session.js';
@@ -129,11 +130,17 @@ async function huntAfterAttack(lab: RunningLab, contain: ContainResult, report: 
   ];
   if (identities.length === 0) return [];
   const request = { source: 'api' as const, input: { identities, cutoffs: { revokedAt: cutoff, deactivatedAt: cutoff }, since: cutoff, baselineDays: 0 } };
-  const api = sourceFor(request, huntClientsFromConfig(lab.providerConfig.aws));
+  // The shared provider factory, as the playbook's hunt step gets its CloudTrail client.
+  const clients = await commandRuntime.createClients({ dryRun: true, incident: lab.scenario.name, github: lab.providerConfig.github, aws: lab.providerConfig.aws });
+  const api = sourceFor(request, clients);
   // Only the hunted identities: the playbook's hunt already looked for defense evasion, and each
   // extra LookupEvents call costs half a second at the 2 requests/s pacing.
   const narrowed: HuntSource = { name: api.name, scan: (filter, stats) => api.scan({ ...filter, eventNames: [] }, stats) };
-  return (await runHunt(request.input, narrowed)).findings;
+  try {
+    return (await runHunt(request.input, narrowed)).findings;
+  } finally {
+    (clients as { destroy?: () => void }).destroy?.();
+  }
 }
 
 /**

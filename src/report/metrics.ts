@@ -1,5 +1,5 @@
 import type { CredentialEvent } from '../engine/evidence.js';
-import { type Collected, type Seq, type WorkflowRun, isMutatingStep, isoOrUndefined, lastPhase } from './collect.js';
+import { type Collected, type Seq, isMutatingStep, isoOrUndefined, lastPhase } from './collect.js';
 import { formatDuration } from './format.js';
 import {
   type CredentialStatus,
@@ -101,12 +101,6 @@ function assumedRole(identity: string): { account: string; role: string } | unde
 
 function isRoleArn(arn: string, account: string, role: string): boolean {
   return new RegExp(`^arn:aws[\\w-]*:iam::${account}:role/(?:.*/)?${role.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(arn);
-}
-
-/** Jobs of the recorded runs of the workflow files `deploy.yml#build` refs name. */
-function jobsOfWorkflows(c: Collected, refs: string[]): WorkflowRun['jobs'] {
-  const files = new Set(refs.map((ref) => ref.slice(0, Math.max(0, ref.lastIndexOf('#')))).filter(Boolean).map((file) => file.split('/').at(-1)!));
-  return [...c.runs.values()].filter(({ workflow }) => files.has(workflow.split('/').at(-1)!)).flatMap(({ run }) => run.jobs).filter((j) => j.started_at);
 }
 
 function jobStartsFor(c: Collected, jobs: string[]): string[] {
@@ -258,11 +252,6 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
       .sort((a, b) => a.at.localeCompare(b.at));
     const closing = events.find((e) => CLOSING.has(e.event));
     const restricted = events.find((e) => e.event === 'restricted');
-    const subjectClosed = !closing && item.kind === 'oidc-role' ? oidcSubjectClosed(c) : undefined;
-    if (subjectClosed) {
-      items.push({ ...base, status: 'revoked', at: subjectClosed.at, open: false, note: `trust restricted and sessions revoked on ${subjectClosed.credential}` });
-      continue;
-    }
     if (closing) {
       const note =
         item.kind === 'oidc-role' && !restricted
@@ -273,10 +262,7 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
     }
     if (item.kind === 'github-token') {
       const names = new Set(item.jobs.map(jobPart));
-      let jobs = [...c.runs.values()].flatMap(({ run }) => run.jobs).filter((j) => names.has(j.name) && j.started_at);
-      // The jobs API names a job by its display `name:` ("Validate PR Title"), the inventory by its
-      // id: failing a match by name, every recorded job of the same workflow file stands for it.
-      if (jobs.length === 0) jobs = jobsOfWorkflows(c, item.jobs);
+      const jobs = [...c.runs.values()].flatMap(({ run }) => run.jobs).filter((j) => names.has(j.name) && j.started_at);
       const running = jobs.filter((j) => !isoOrUndefined(j.completed_at));
       if (jobs.length > 0 && running.length === 0) {
         const at = jobs.map((j) => isoOrUndefined(j.completed_at)).filter(isDefined).sort().at(-1);
@@ -302,26 +288,6 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
   }
   const open = items.filter((i) => i.open).length;
   return { reachable: items.length, closed: items.length - open, open, items, everySecretReachableBy: [...everySecret].sort() };
-}
-
-/**
- * An OIDC subject (inventory `oidc-role` item) is named by its `sub`, while the actions close the
- * roles (trust restricted, sessions revoked) by ARN. It counts as revoked when the run restricted
- * the trust of at least one role and revoked the sessions of every role it restricted: no new
- * session, and none issued before. A role restricted but not revoked leaves it open (with a note).
- */
-function oidcSubjectClosed(c: Collected): (CredentialEvent & { at: string }) | undefined {
-  const restrictedRoles = new Map<string, string>();
-  const revokedRoles = new Map<string, string>();
-  for (const { value: e } of c.credentials) {
-    const at = isoOrUndefined(e.at);
-    if (!at) continue;
-    if (e.kind === 'oidc-trust' && e.event === 'restricted') restrictedRoles.set(e.credential, at);
-    if (e.kind === 'aws-role-sessions' && e.event === 'revoked') revokedRoles.set(e.credential, at);
-  }
-  if (restrictedRoles.size === 0 || [...restrictedRoles.keys()].some((role) => !revokedRoles.has(role))) return undefined;
-  const at = [...restrictedRoles.keys()].map((role) => revokedRoles.get(role)!).sort().at(-1)!;
-  return { credential: [...restrictedRoles.keys()].join(', '), kind: 'oidc-trust', event: 'revoked', at };
 }
 
 export function findingsBySeverity(c: Collected): Metrics['findingsBySeverity'] {
