@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { ExitCode } from '../engine/exit-codes.js';
-import { findingKey, followHunt, hunt, huntClientsFromConfig, requestFromFlags, type HuntResult } from '../hunt/index.js';
+import { findingKey, followHunt, hunt, requestFromFlags, type HuntClients, type HuntRequest, type HuntResult } from '../hunt/index.js';
+import { withLab } from '../ui/lab-session.js';
 import { formatFindings } from '../hunt/format.js';
 
 /** `cicd-ir hunt`: was a compromised credential used after it should have died, and did anything succeed? */
@@ -30,14 +31,29 @@ export default class Hunt extends Command {
     'athena-location': Flags.string({ description: 'athena source: s3://bucket/prefix of the trail' }),
     'athena-account': Flags.string({ description: 'athena source: account id in the AWSLogs path' }),
     follow: Flags.boolean({ default: false, description: 're-poll every minute and print new findings (Ctrl-C to stop)' }),
+    lab: Flags.string({ description: "hunt the built-in lab's CloudTrail, started from this scenario file" }),
   };
 
   async run(): Promise<HuntResult> {
     const { flags } = await this.parse(Hunt);
     const request = requestFromFlags(flags);
-    const clients = huntClientsFromConfig({ region: flags.region[0] });
+    const result = await withLab(flags.lab, undefined, async (lab) => {
+      // The same client factory every command uses; the lab only fills in endpoints and keys.
+      const { createClients } = await import('../providers/index.js');
+      const clients = createClients({ dryRun: false, incident: 'hunt', github: {}, aws: { region: flags.region[0], ...lab?.providerConfig.aws } });
+      try {
+        return await this.hunt(request, clients, flags.follow);
+      } finally {
+        clients.destroy();
+      }
+    });
+    if (result.findings.some((finding) => finding.severity === 'critical')) process.exitCode = ExitCode.NeedsHuman;
+    return result;
+  }
+
+  private async hunt(request: HuntRequest, clients: HuntClients, follow: boolean): Promise<HuntResult> {
     let result: HuntResult | undefined;
-    if (flags.follow) {
+    if (follow) {
       const seen = new Set<string>();
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
@@ -48,8 +64,7 @@ export default class Hunt extends Command {
       }
     }
     result ??= await hunt(request, clients);
-    if (!flags.follow && !this.jsonEnabled()) this.log(formatFindings(result));
-    if (result.findings.some((finding) => finding.severity === 'critical')) process.exitCode = ExitCode.NeedsHuman;
+    if (!follow && !this.jsonEnabled()) this.log(formatFindings(result));
     return result;
   }
 }

@@ -68,6 +68,11 @@ export interface CredentialEvent {
   at: string;
   fingerprint?: string;
   detail?: string;
+  /**
+   * oidc-trust only: the OIDC subject patterns (StringLike, `repo:o/r:*`) the trust policy no
+   * longer admits. The report matches them against the inventory's oidc-role subjects.
+   */
+  subjects?: string[];
 }
 
 export type EvidenceKind = keyof EvidenceByKind;

@@ -8,7 +8,6 @@ import { UsageError, ValidationError, type SourceLocation, type ValidationIssue 
 import {
   collectReferences,
   ExpressionError,
-  findExpressions,
   hasExpression,
   wholeExpression,
   type ExpressionReference,

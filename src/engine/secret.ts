@@ -13,6 +13,20 @@ export function fingerprint(value: string): string {
 const known = new Set<string>();
 
 /**
+ * A bare AWS access key id (long-term AKIA, temporary ASIA). It names a key, it does not grant
+ * anything: AWS prints it in CloudTrail and in every error, and the report must be able to say
+ * which key was deactivated. Values of this shape are therefore never registered for
+ * `redact()`, even when they arrive wrapped in a Secret (a GitHub secret AWS_ACCESS_KEY_ID holds
+ * one); the Secret object itself still serialises as its fingerprint. The secret access key
+ * (40 characters, not this shape) is always registered.
+ */
+const AWS_ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{16}$/;
+
+function remember(value: string): void {
+  if (value.length >= 6 && !AWS_ACCESS_KEY_ID.test(value)) known.add(value);
+}
+
+/**
  * A secret value. It serialises (JSON, template strings, util.inspect, console.log) as its
  * fingerprint; only `reveal()` gives the value, and only code that hands it to an API calls it.
  */
@@ -26,7 +40,7 @@ export class Secret {
     this.#value = value;
     this.fingerprint = fingerprint(value);
     this.label = label;
-    if (value.length >= 6) known.add(value);
+    remember(value);
   }
 
   reveal(): string {
@@ -65,5 +79,5 @@ export function redact(text: string): string {
 
 /** Registers a value that must never be printed (a token read from a file, say) without wrapping it. */
 export function registerSecretValue(value: string): void {
-  if (value.length >= 6) known.add(value);
+  remember(value);
 }

@@ -1,8 +1,7 @@
-import { AthenaClient } from '@aws-sdk/client-athena';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../engine/errors.js';
-import type { ProviderConfig } from '../providers/config.js';
 import { runHunt, type HuntSource } from './engine.js';
 import { HuntInput, type HuntedIdentity, type HuntFinding, type HuntInputJson, type HuntResult } from './model.js';
 import { createApiSource } from './sources/api.js';
@@ -33,29 +32,6 @@ export interface HuntRequest {
   /** api: requests per second per region (default 2, the LookupEvents limit). */
   ratePerSecond?: number;
   signal?: AbortSignal;
-}
-
-/**
- * Clients built from a provider config or the environment (region, `AWS_ENDPOINT_URL_*`, the
- * default credential chain), for the `hunt` command until the shared provider factory is wired in.
- */
-export function huntClientsFromConfig(aws: ProviderConfig['aws'] = {}): HuntClients {
-  const common = (service: 'cloudtrail' | 's3' | 'athena', region?: string) => ({
-    region: region ?? aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(aws.endpoints?.[service] ? { endpoint: aws.endpoints[service] } : {}),
-    ...(aws.credentials ? { credentials: aws.credentials } : {}),
-    ...(aws.maxAttempts ? { maxAttempts: aws.maxAttempts } : {}),
-  });
-  const cache = new Map<string, CloudTrailClient | S3Client | AthenaClient>();
-  const once = <T extends CloudTrailClient | S3Client | AthenaClient>(key: string, make: () => T): T => {
-    if (!cache.has(key)) cache.set(key, make());
-    return cache.get(key) as T;
-  };
-  return {
-    cloudtrail: (region) => once(`cloudtrail:${region}`, () => new CloudTrailClient(common('cloudtrail', region))),
-    s3: (region) => once(`s3:${region ?? ''}`, () => new S3Client({ ...common('s3', region), forcePathStyle: Boolean(aws.endpoints?.s3) })),
-    athena: (region) => once(`athena:${region}`, () => new AthenaClient(common('athena', region))),
-  };
 }
 
 /** Builds the source a request names; bad combinations are usage errors (exit 2) before any call. */

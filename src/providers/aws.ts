@@ -1,3 +1,5 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -24,11 +26,15 @@ export interface AwsClients {
    * prove those credentials work.
    */
   stsWithCredentials(credentials: AwsStaticCredentials, target?: AwsTarget): STSClient;
+  /** S3, for the hunt's files source over `s3://` trails. */
+  s3(region?: string, target?: AwsTarget): S3Client;
+  /** Athena, for the hunt's athena source (StartQueryExecution counts as mutating: it writes results to S3). */
+  athena(region: string, target?: AwsTarget): AthenaClient;
   /** Closes every cached client's sockets. */
   destroy(): void;
 }
 
-type AwsService = 'iam' | 'sts' | 'cloudtrail';
+type AwsService = 'iam' | 'sts' | 'cloudtrail' | 's3' | 'athena';
 
 /** Operation-name prefixes that only read. Everything else counts as mutating (fail closed). */
 const READ_ONLY_PREFIXES = ['Get', 'List', 'Describe', 'Lookup', 'Simulate', 'Decode'];
@@ -186,8 +192,9 @@ export function createAwsClients(config: ProviderConfig): AwsClients {
     return provider;
   };
 
-  const cache = new Map<string, IAMClient | STSClient | CloudTrailClient>();
-  const cached = <T extends IAMClient | STSClient | CloudTrailClient>(service: AwsService, region: string, target: AwsTarget | undefined, build: () => T): T => {
+  type AnyClient = IAMClient | STSClient | CloudTrailClient | S3Client | AthenaClient;
+  const cache = new Map<string, AnyClient>();
+  const cached = <T extends AnyClient>(service: AwsService, region: string, target: AwsTarget | undefined, build: () => T): T => {
     const key = `${service}|${target?.roleArn ?? accountOf(target) ?? 'default'}|${region}`;
     let client = cache.get(key) as T | undefined;
     if (!client) {
@@ -209,6 +216,10 @@ export function createAwsClients(config: ProviderConfig): AwsClients {
     },
     cloudtrail: (region, target) =>
       cached('cloudtrail', region, target, () => new CloudTrailClient({ region, credentials: credentialsFor(target), ...endpointOf('cloudtrail'), ...retry })),
+    s3: (region = defaultRegion, target) =>
+      cached('s3', region, target, () => new S3Client({ region, credentials: credentialsFor(target), ...endpointOf('s3'), forcePathStyle: Boolean(config.aws.endpoints?.s3), ...retry })),
+    athena: (region, target) =>
+      cached('athena', region, target, () => new AthenaClient({ region, credentials: credentialsFor(target), ...endpointOf('athena'), ...retry })),
     stsWithCredentials: (credentials, target) => {
       const client = new STSClient({
         region: target?.region ?? defaultRegion,

@@ -19,6 +19,8 @@ export function createClients(config: ProviderConfig): Clients & { destroy(): vo
     sts: (target) => aws.sts(target),
     cloudtrail: (region, target) => aws.cloudtrail(region, target),
     stsWithCredentials: (credentials, target) => aws.stsWithCredentials(credentials, target),
+    s3: (region, target) => aws.s3(region, target),
+    athena: (region, target) => aws.athena(region, target),
     destroy: () => aws.destroy(),
   };
 }

@@ -68,6 +68,7 @@ const CredentialData = z.object({
   at: z.string(),
   fingerprint: z.string().optional(),
   detail: z.string().optional(),
+  subjects: z.array(z.string()).optional(),
 });
 
 const CloudTrailData = z.object({
@@ -250,6 +251,64 @@ export function isMutatingStep(key: string, records: StepRecord[], apiCalls: Api
     records.some((r) => r.plan?.calls?.some((c) => c.mutating) || r.result?.changed === true) ||
     apiCalls.some((c) => c.mutating && c.step !== undefined && (c.step === key || c.step === stepId))
   );
+}
+
+/**
+ * The OIDC subject patterns an `oidc-trust` record says the trust policy no longer admits: its
+ * `subjects` field, or (journals written before that field existed) the patterns named in its
+ * detail, `denied repo:o/r:*, ...: notes`.
+ */
+export function deniedSubjects(event: CredentialEvent): string[] {
+  if (event.subjects && event.subjects.length > 0) return event.subjects;
+  const m = /^(?:denied|removed allows for) (.+?): /.exec(event.detail ?? '');
+  return m ? m[1]!.split(', ').filter((s) => s.length > 0) : [];
+}
+
+/** IAM StringLike: `*` any run of characters, `?` exactly one; everything else literal, case-sensitive. */
+export function stringLike(pattern: string, value: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 's').test(value);
+}
+
+/** Roles aws.find-roles reported (ARN and the subject patterns their trust admits), from its applied outputs. */
+export function foundRoles(c: Collected): { arn: string; patterns: string[] }[] {
+  const out = new Map<string, string[]>();
+  for (const records of c.steps.values()) {
+    for (const r of records) {
+      if (r.action !== 'aws.find-roles' || r.phase !== 'applied') continue;
+      const matches = r.result?.outputs?.matches;
+      if (!Array.isArray(matches)) continue;
+      for (const m of matches) {
+        const arn = (m as Record<string, unknown>)?.role_arn;
+        const patterns = (m as Record<string, unknown>)?.patterns;
+        if (typeof arn !== 'string' || !Array.isArray(patterns)) continue;
+        out.set(arn, [...(out.get(arn) ?? []), ...patterns.filter((p): p is string => typeof p === 'string')]);
+      }
+    }
+  }
+  return [...out].map(([arn, patterns]) => ({ arn, patterns }));
+}
+
+/**
+ * Runs a github.cancel-runs step stopped, with when: the applied record's time (apply waits
+ * until the runs are no longer running), only for a step whose last phase is verified and only
+ * runs it did not report as still running. A cancelled job's GITHUB_TOKEN ends with it.
+ */
+export function cancelledRuns(c: Collected): Map<number, { at: string; step: string }> {
+  const out = new Map<number, { at: string; step: string }>();
+  for (const [key, records] of c.steps) {
+    if (records[0]?.action !== 'github.cancel-runs' || lastPhase(records)?.phase !== 'verified') continue;
+    const applied = records.find((r) => r.phase === 'applied');
+    const at = isoOrUndefined(applied?.at);
+    const outputs = applied?.result?.outputs ?? {};
+    if (!at) continue;
+    const ids = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
+    const still = new Set(ids(outputs.still_running));
+    for (const id of [...ids(outputs.cancelled), ...ids(outputs.force_cancelled)]) {
+      if (!still.has(id) && !out.has(id)) out.set(id, { at, step: key });
+    }
+  }
+  return out;
 }
 
 /** CloudTrail event ids a finding's evidence points at (objects with eventID, or the ids themselves). */

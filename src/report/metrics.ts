@@ -1,5 +1,6 @@
 import type { CredentialEvent } from '../engine/evidence.js';
-import { type Collected, type Seq, isMutatingStep, isoOrUndefined, lastPhase } from './collect.js';
+import { fingerprint } from '../engine/secret.js';
+import { type Collected, type Seq, cancelledRuns, deniedSubjects, foundRoles, isMutatingStep, isoOrUndefined, lastPhase, stringLike } from './collect.js';
 import { formatDuration } from './format.js';
 import {
   type CredentialStatus,
@@ -76,10 +77,19 @@ export function timeToContain(c: Collected): TimeToContain {
   };
 }
 
-/** `deploy.yml#build` -> `build`: inventory names jobs by workflow and job id, runs by job name. */
+/**
+ * `deploy.yml#build` -> `build`: inventory names jobs by workflow and job id, runs by job
+ * name. A job with a `name:` shows it in the run (`Validate PR Title` for job id
+ * `validate-pr-title`), so both sides are compared in a loose form: lower case, every run of
+ * other characters one dash.
+ */
 function jobPart(ref: string): string {
   const hash = ref.lastIndexOf('#');
-  return hash >= 0 ? ref.slice(hash + 1) : ref;
+  return looseJob(hash >= 0 ? ref.slice(hash + 1) : ref);
+}
+
+function looseJob(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
 /** `repo:o/r` -> `o/r`; `env:o/r/prod` -> `o/r/prod`; `org:acme` -> `acme`. */
@@ -109,7 +119,7 @@ function jobStartsFor(c: Collected, jobs: string[]): string[] {
   for (const { run } of c.runs.values()) {
     for (const job of run.jobs) {
       const at = isoOrUndefined(job.started_at);
-      if (names.has(job.name) && at) out.push(at);
+      if (names.has(looseJob(job.name)) && at) out.push(at);
     }
   }
   return out.sort();
@@ -159,8 +169,21 @@ export function exposureWindows(c: Collected): Exposure[] {
     usesByKey.set(ev.accessKeyId, list);
     if (!candidates.has(ev.accessKeyId)) get(ev.accessKeyId, ev.accessKeyId.startsWith('ASIA') ? 'aws-role-sessions' : 'aws-access-key');
   }
+  // A key aws.rotate-access-key replaced was readable by the jobs that read the secret its
+  // replacement's id was stored into (github.rotate-secret journals the fingerprint of the value).
+  const replacedBy = rotatedKeys(c);
+  const secretsHolding = new Map<string, string[]>();
+  for (const { value: v } of c.credentials) {
+    if (v.kind !== 'github-secret' || v.event !== 'rotated' || !v.fingerprint) continue;
+    for (const [newId, oldId] of replacedBy) {
+      if (fingerprint(newId) === v.fingerprint) secretsHolding.set(oldId, [...(secretsHolding.get(oldId) ?? []), v.credential]);
+    }
+  }
   for (const { value: item } of c.inventory) {
     if (!['repo-secret', 'environment-secret', 'org-secret'].includes(item.kind)) continue;
+    for (const [oldId, secrets] of secretsHolding) {
+      if (candidates.has(oldId) && secrets.some((secret) => matchesItem(item, secret))) candidates.get(oldId)!.jobs.push(...item.jobs);
+    }
     const matched = [...candidates.values()].filter((cand) => matchesItem(item, cand.credential));
     if (matched.length === 0) matched.push(get(`secret:${scopePath(item.scope)}/${item.name}`, 'github-secret'));
     for (const cand of matched) cand.jobs.push(...item.jobs);
@@ -173,10 +196,15 @@ export function exposureWindows(c: Collected): Exposure[] {
     const issued = cand.events.filter((e) => e.value.event === 'issued').map((e) => isoOrUndefined(e.value.at)).filter(isDefined).sort()[0];
     const jobStart = jobStartsFor(c, cand.jobs)[0];
     const firstSeen = uses[0]?.at;
+    const role = uses.map((u) => assumedRole(u.identity)).find(isDefined);
+    // A role session nobody journalled the issue of: it was minted by a job that can assume the
+    // role (an oidc-role item reaching it), so it is exposed from the start of the last such job
+    // that started before its first use; never later than the truth, so the window is not understated.
+    const sessionJobStart = !issued && !jobStart && role && firstSeen ? sessionJobStartFor(c, role, firstSeen) : undefined;
     const [from, fromBasis] = issued
       ? [issued, 'issued' as const]
-      : jobStart
-        ? [jobStart, 'job-start' as const]
+      : (jobStart ?? sessionJobStart)
+        ? [(jobStart ?? sessionJobStart)!, 'job-start' as const]
         : firstSeen
           ? [firstSeen, 'first-seen' as const]
           : [undefined, 'unknown' as const];
@@ -186,11 +214,13 @@ export function exposureWindows(c: Collected): Exposure[] {
       if (at && CLOSING.has(e.value.event)) closings.push({ at, status: e.value.event as Exposure['status'] });
     }
     // A role-session key ends when its role's sessions are revoked, if it was issued before the cutoff.
-    const role = uses.map((u) => assumedRole(u.identity)).find(isDefined);
     if (role) {
       for (const r of roleRevokes) {
         const at = isoOrUndefined(r.value.at);
-        if (at && isRoleArn(r.value.credential, role.account, role.role) && (!from || from < at)) closings.push({ at, status: 'revoked' });
+        // AWSRevokeOlderSessions denies sessions issued before its cutoff (journalled in the detail).
+        if (!at) continue;
+        const cutoff = isoOrUndefined(/issued before (\S+)/.exec(r.value.detail ?? '')?.[1]) ?? at;
+        if (isRoleArn(r.value.credential, role.account, role.role) && (!from || from < cutoff)) closings.push({ at, status: 'revoked' });
       }
     }
     closings.sort((a, b) => a.at.localeCompare(b.at));
@@ -210,12 +240,13 @@ export function exposureWindows(c: Collected): Exposure[] {
       usedAfterClose: to ? uses.filter((u) => u.ok && u.at > to).length : 0,
     });
   }
-  // Each job's GITHUB_TOKEN: valid from the job's start until the job ends.
+  // Each job's GITHUB_TOKEN: valid from the job's start until the job ends (or its run was cancelled).
+  const cancelled = cancelledRuns(c);
   for (const { run } of [...c.runs.values()].sort((a, b) => a.run.id - b.run.id)) {
     for (const job of run.jobs) {
       const from = isoOrUndefined(job.started_at);
       if (!from) continue;
-      const to = isoOrUndefined(job.completed_at);
+      const to = isoOrUndefined(job.completed_at) ?? cancelled.get(run.id)?.at;
       out.push({
         credential: `GITHUB_TOKEN run ${run.id} job ${job.name}`,
         kind: 'github-token',
@@ -245,6 +276,10 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
       for (const job of item.jobs) everySecret.add(job);
       continue;
     }
+    if (item.kind === 'oidc-role') {
+      items.push(oidcRoleStatus(c, item, base));
+      continue;
+    }
     const events = c.credentials
       .filter((e) => matchesItem(item, e.value.credential))
       .map((e) => ({ ...e.value, at: isoOrUndefined(e.value.at) }))
@@ -253,20 +288,22 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
     const closing = events.find((e) => CLOSING.has(e.event));
     const restricted = events.find((e) => e.event === 'restricted');
     if (closing) {
-      const note =
-        item.kind === 'oidc-role' && !restricted
-          ? 'sessions revoked but the trust policy was not restricted: the workflow can assume the role again'
-          : undefined;
-      items.push({ ...base, status: closing.event as CredentialStatus['status'], at: closing.at, open: false, ...(note ? { note } : {}) });
+      items.push({ ...base, status: closing.event as CredentialStatus['status'], at: closing.at, open: false });
       continue;
     }
     if (item.kind === 'github-token') {
       const names = new Set(item.jobs.map(jobPart));
-      const jobs = [...c.runs.values()].flatMap(({ run }) => run.jobs).filter((j) => names.has(j.name) && j.started_at);
-      const running = jobs.filter((j) => !isoOrUndefined(j.completed_at));
+      const cancelled = cancelledRuns(c);
+      // When each job ended: completed_at, or the cancel-runs step that stopped its run.
+      const jobs = [...c.runs.values()]
+        .flatMap(({ run }) => run.jobs.map((job) => ({ job, endedAt: isoOrUndefined(job.completed_at) ?? cancelled.get(run.id)?.at, cancelledBy: job.completed_at ? undefined : cancelled.get(run.id)?.step })))
+        .filter(({ job }) => names.has(looseJob(job.name)) && job.started_at);
+      const running = jobs.filter((j) => !j.endedAt);
       if (jobs.length > 0 && running.length === 0) {
-        const at = jobs.map((j) => isoOrUndefined(j.completed_at)).filter(isDefined).sort().at(-1);
-        items.push({ ...base, status: 'expired', ...(at ? { at } : {}), open: false, note: 'expires when its job ends' });
+        const at = jobs.map((j) => j.endedAt).filter(isDefined).sort().at(-1);
+        const by = [...new Set(jobs.map((j) => j.cancelledBy).filter(isDefined))];
+        const note = by.length ? `expires when its job ends; running job(s) cancelled by ${by.join(', ')}` : 'expires when its job ends';
+        items.push({ ...base, status: 'expired', ...(at ? { at } : {}), open: false, note });
       } else {
         items.push({
           ...base,
@@ -290,6 +327,84 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
   return { reachable: items.length, closed: items.length - open, open, items, everySecretReachableBy: [...everySecret].sort() };
 }
 
+/** Start of the last job (of an oidc-role item whose subject reaches this role) that started at or before `firstSeen`. */
+function sessionJobStartFor(c: Collected, role: { account: string; role: string }, firstSeen: string): string | undefined {
+  const jobs = new Set<string>();
+  for (const { value: item } of c.inventory) {
+    if (item.kind !== 'oidc-role') continue;
+    if ([...subjectRoles(c, item.name).roles].some((arn) => isRoleArn(arn, role.account, role.role))) for (const job of item.jobs) jobs.add(job);
+  }
+  return jobStartsFor(c, [...jobs]).filter((at) => at <= firstSeen).at(-1);
+}
+
+/** New key id -> the key it replaced, from aws.rotate-access-key's applied outputs. */
+function rotatedKeys(c: Collected): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const records of c.steps.values()) {
+    for (const r of records) {
+      const o = r.action === 'aws.rotate-access-key' && r.phase === 'applied' ? r.result?.outputs : undefined;
+      if (typeof o?.access_key_id === 'string' && typeof o.previous_access_key_id === 'string') out.set(o.access_key_id, o.previous_access_key_id);
+    }
+  }
+  return out;
+}
+
+type ItemBase = Pick<CredentialStatus, 'kind' | 'name' | 'scope' | 'jobs' | 'rotation'>;
+
+/**
+ * The roles an OIDC subject reaches in this run's evidence: those aws.find-roles found admitting
+ * it, those aws.restrict-oidc-trust restricted with a pattern matching it (StringLike), and the
+ * role itself when the inventory names a role ARN; with when each was restricted.
+ */
+function subjectRoles(c: Collected, subject: string): { roles: Set<string>; restrictedAt: Map<string, string> } {
+  const restrictedAt = new Map<string, string>();
+  for (const { value: e } of c.credentials) {
+    const at = isoOrUndefined(e.at);
+    if (e.kind !== 'oidc-trust' || e.event !== 'restricted' || !at) continue;
+    // The inventory names the subject; older journals and hand-made inventories name the role ARN.
+    if (e.credential !== subject && !deniedSubjects(e).some((p) => stringLike(p, subject))) continue;
+    if (!restrictedAt.has(e.credential) || at < restrictedAt.get(e.credential)!) restrictedAt.set(e.credential, at);
+  }
+  const roles = new Set<string>(restrictedAt.keys());
+  if (subject.startsWith('arn:')) roles.add(subject);
+  for (const r of foundRoles(c)) if (r.patterns.some((p) => stringLike(p, subject))) roles.add(r.arn);
+  return { roles, restrictedAt };
+}
+
+/**
+ * An OIDC subject the workflow's jobs can present (`repo:o/r:environment:release`) is closed
+ * when every role that admits it (subjectRoles) had its sessions revoked
+ * (AWSRevokeOlderSessions) and its trust policy no longer admits it.
+ */
+function oidcRoleStatus(c: Collected, item: { name: string }, base: ItemBase): CredentialStatus {
+  const { roles, restrictedAt } = subjectRoles(c, item.name);
+  const revokedAt = new Map<string, string>();
+  for (const { value: e } of c.credentials) {
+    const at = isoOrUndefined(e.at);
+    if (e.kind !== 'aws-role-sessions' || e.event !== 'revoked' || !at || !roles.has(e.credential)) continue;
+    if (!revokedAt.has(e.credential) || at < revokedAt.get(e.credential)!) revokedAt.set(e.credential, at);
+  }
+  const name = (arn: string) => arn.replace(/^arn:aws[\w-]*:iam::\d{12}:role\//, '');
+  const list = (arns: string[]) => arns.map(name).join(', ');
+  if (roles.size === 0) return { ...base, status: 'open', open: true, note: 'no role admitting this subject was found or restricted in this run' };
+  const notRevoked = [...roles].filter((r) => !revokedAt.has(r));
+  const notRestricted = [...roles].filter((r) => !restrictedAt.has(r));
+  if (notRevoked.length > 0) {
+    const restricted = [...restrictedAt.keys()];
+    return {
+      ...base,
+      status: 'open',
+      open: true,
+      note: `sessions of role(s) ${list(notRevoked)} not revoked${restricted.length ? `; trust restricted on ${list(restricted)}, but sessions issued before it stay valid` : ''}`,
+    };
+  }
+  const at = [...revokedAt.values()].sort().at(-1)!;
+  const note = notRestricted.length
+    ? `sessions revoked on ${list([...roles])}, but the trust policy of ${list(notRestricted)} was not restricted: the workflow can assume the role again`
+    : `sessions revoked and trust restricted on ${list([...roles])}`;
+  return { ...base, status: 'revoked', at, open: false, note };
+}
+
 export function findingsBySeverity(c: Collected): Metrics['findingsBySeverity'] {
   const counts = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
   for (const { value } of c.findings) {
@@ -303,18 +418,20 @@ export function stepCounts(c: Collected): Metrics['steps'] {
   const unverified: StepProblem[] = [];
   const failed: StepProblem[] = [];
   let verified = 0;
+  let skipped = 0;
   for (const [key, records] of c.steps) {
     const last = lastPhase(records);
     if (!last) continue;
     const at = isoOrUndefined(last.at) ?? new Date(0).toISOString();
     const base = { key, action: last.action, at, journalSeq: last.seq };
     if (last.phase === 'verified') verified++;
+    else if (last.phase === 'skipped') skipped++;
     else if (last.phase === 'unverified') unverified.push({ ...base, detail: last.verify?.detail ?? 'verify did not confirm the change' });
     else if (last.phase === 'applied') unverified.push({ ...base, detail: 'applied, never verified' });
     else if (last.phase === 'failed') failed.push({ ...base, detail: last.error?.message ?? 'failed' });
     else if (last.phase === 'compensated') failed.push({ ...base, detail: 'compensated (undone) after a failure' });
   }
-  return { total: c.steps.size, verified, unverified, failed };
+  return { total: c.steps.size, verified, skipped, unverified, failed };
 }
 
 const RANK: Record<Severity, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;

@@ -136,6 +136,8 @@ export const MetricsSchema = z
       .object({
         total: z.number().int().nonnegative(),
         verified: z.number().int().nonnegative(),
+        /** Steps whose `if:` was false (or that were skipped for another reason): not run, so neither verified nor a problem. */
+        skipped: z.number().int().nonnegative(),
         unverified: z.array(StepProblemSchema),
         failed: z.array(StepProblemSchema),
       })

@@ -170,7 +170,11 @@ export function renderHtml(t: Timeline): string {
     card('Time to contain', ttc.status === 'contained' && ttc.durationMs !== undefined ? formatDuration(ttc.durationMs) : ttc.status === 'plan-only' ? 'plan only' : ttc.status.replace('-', ' '), ttc.status === 'contained' ? 'good' : ttc.status === 'not-contained' ? 'bad' : ''),
     card('Credentials open', `${m.credentials.open} of ${m.credentials.reachable}`, m.credentials.open > 0 ? 'bad' : 'good'),
     card('Findings', `${f.critical} crit · ${f.high} high · ${f.medium} med · ${f.low + f.info} low/info`, f.critical + f.high > 0 ? 'bad' : ''),
-    card('Steps verified', `${m.steps.verified} of ${m.steps.total}`, m.steps.unverified.length + m.steps.failed.length > 0 ? 'bad' : m.steps.verified === m.steps.total ? 'good' : ''),
+    card(
+      'Steps verified',
+      `${m.steps.verified} of ${m.steps.total - m.steps.skipped}${m.steps.skipped ? ` (${m.steps.skipped} skipped)` : ''}`,
+      m.steps.unverified.length + m.steps.failed.length > 0 ? 'bad' : m.steps.verified === m.steps.total - m.steps.skipped ? 'good' : '',
+    ),
   ].join('');
   const credRows = [...m.credentials.items]
     .sort((a, b) => Number(b.open) - Number(a.open))

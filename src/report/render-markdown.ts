@@ -44,7 +44,7 @@ export function renderMarkdown(t: Timeline): string {
   out.push(
     `- Credentials: ${m.credentials.reachable} reachable, ${m.credentials.closed} closed, **${m.credentials.open} OPEN**` +
       ` · Findings: ${m.findingsBySeverity.critical} critical, ${m.findingsBySeverity.high} high, ${m.findingsBySeverity.medium} medium, ${m.findingsBySeverity.low} low, ${m.findingsBySeverity.info} info` +
-      ` · Steps: ${m.steps.verified}/${m.steps.total} verified, ${m.steps.unverified.length} unverified, ${m.steps.failed.length} failed`,
+      ` · Steps: ${m.steps.verified}/${m.steps.total} verified, ${m.steps.skipped ? `${m.steps.skipped} skipped, ` : ''}${m.steps.unverified.length} unverified, ${m.steps.failed.length} failed`,
   );
   out.push('');
 

@@ -198,6 +198,7 @@ export const restrictOidcTrust = defineAction({
       event: 'restricted',
       at: ctx.now().toISOString(),
       detail: `${input.mode === 'remove' ? 'removed allows for' : 'denied'} ${subjectsOf(input).join(', ')}: ${result.notes.join('; ')}`,
+      subjects: subjectsOf(input),
     });
     const still = evaluateTrust(result.document, subjectsOf(input).map((value) => ({ kind: 'subject' as const, value }))).admits;
     const undo: TrustUndo = { roleName: role.name, previousDocument: serializePolicy(role.document), appliedDocument: document };

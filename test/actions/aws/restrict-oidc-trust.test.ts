@@ -54,7 +54,7 @@ describe('aws.restrict-oidc-trust in the lab', () => {
     // And new sessions for the subject are refused, in the classic and the immutable-id format
     expect(await canAssume('deploy', compromised)).toBe(false);
     expect(await canAssume('deploy', 'repo:acme@1001/app@2002:ref:refs/heads/main')).toBe(false);
-    expect(credentialEvents(recorded)).toEqual([expect.objectContaining({ credential: `arn:aws:iam::${ACCOUNT}:role/deploy`, kind: 'oidc-trust', event: 'restricted' })]);
+    expect(credentialEvents(recorded)).toEqual([expect.objectContaining({ credential: `arn:aws:iam::${ACCOUNT}:role/deploy`, kind: 'oidc-trust', event: 'restricted', subjects: [compromised] })]);
 
     // When run again / Then nothing changes
     const again = await planAndApply(restrictOidcTrust, ctx, { role: 'deploy', subjects: [compromised] });
