@@ -1,40 +1,42 @@
-import { fileURLToPath } from 'node:url';
 import { Flags } from '@oclif/core';
-import { UsageError } from '../engine/errors.js';
-import type { RunResult } from '../engine/execute.js';
+import { redact } from '../engine/secret.js';
 import { faultProfileNames } from '../lab/faults.js';
 import { RunCommand } from '../ui/run-command.js';
-import { labIncident, withLab } from '../ui/lab-session.js';
-import { resultJson, runSession } from '../ui/run-session.js';
+import { runContain, type ContainResult } from '../ui/contain-session.js';
+import { withLab } from '../ui/lab-session.js';
+import { resultJson } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
 import { runFlags } from './run.js';
 
-/** The shipped containment playbook, found from the package root (src/ or dist/ alike), not the cwd. */
-export const CONTAIN_PLAYBOOK = fileURLToPath(new URL('../../playbooks/contain-compromised-workflow.yaml', import.meta.url));
-
-/** When --since is not given: the last 24 hours. */
-const DEFAULT_WINDOW_MS = 24 * 3_600_000;
+export { CONTAIN_PLAYBOOK } from '../ui/contain-session.js';
 
 export default class Contain extends RunCommand {
   static override summary = 'Contain a compromised GitHub Actions workflow and the AWS roles it could reach.';
   static override description = `The responder's front door: runs playbooks/contain-compromised-workflow.yaml with these flags as
 its inputs. It records the evidence, disables the workflow and cancels its runs, shuts the
 repositories out of the roles' OIDC trust and revokes their sessions, rotates the IAM user key
-the secrets hold, and writes the timeline report (report.md, report.html, ...) into the run
-folder. With --lab SCENARIO it starts the built-in lab and works on it; the scenario's incident
-block gives any flag not set. Without a terminal it needs --yes (or --dry-run).`;
+the secrets hold (and writes the new one into every repository, environment and organization
+secret of those names the workflow reaches), revokes leaked GitHub tokens given in
+--tokens-file, and writes the timeline report (report.md, report.html, ...) into the run folder.
+It exits 3 (needs a human), listing them, while the report shows a reachable credential still
+open or a step unverified. With --lab SCENARIO it starts the built-in lab and works on it; the
+scenario's incident block gives any flag not set. Without a terminal it needs --yes (or --dry-run).`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --lab scenarios/tj-actions-log-leak.yaml --yes',
     '<%= config.bin %> <%= command.id %> --repo acme/web --workflow deploy.yml --role arn:aws:iam::111122223333:role/deploy --since 2026-11-25T14:00:00Z --incident IR-42 --dry-run',
-    '<%= config.bin %> <%= command.id %> --repo acme/web --workflow deploy.yml --aws-user ci-deployer --incident IR-42 --yes',
+    '<%= config.bin %> <%= command.id %> --repo acme/web --workflow deploy.yml --aws-user ci-deployer --aws-key-id-secret ARTIFACTS_AWS_ACCESS_KEY_ID --aws-secret-key-secret ARTIFACTS_AWS_SECRET_ACCESS_KEY --tokens-file leaked-tokens.txt --incident IR-42 --yes',
   ];
 
   static override flags = {
     repo: Flags.string({ description: 'owner/name of a repository running the workflow (repeatable)', multiple: true }),
     workflow: Flags.string({ description: 'workflow file name, e.g. deploy.yml' }),
+    'also-workflow': Flags.string({ description: 'another workflow of the first repository whose secrets the attacker reached (repeatable): inventoried and its secrets rotated too', multiple: true }),
     role: Flags.string({ description: 'name or ARN of an AWS role the workflow can assume (repeatable; more are found from trust policies)', multiple: true }),
     'aws-user': Flags.string({ description: "IAM user whose static access key the workflow's secrets hold (rotated as leaked)" }),
+    'aws-key-id-secret': Flags.string({ description: 'name of the secret (repo, environment or org) holding that key id (default AWS_ACCESS_KEY_ID)' }),
+    'aws-secret-key-secret': Flags.string({ description: 'name of the secret (repo, environment or org) holding the secret key (default AWS_SECRET_ACCESS_KEY)' }),
+    'tokens-file': Flags.string({ description: 'file of leaked GitHub tokens (PATs), one a line, to revoke (irreversible)' }),
     since: Flags.string({ description: 'start of the suspect window, ISO-8601 with a zone (default: 24 hours ago)' }),
     incident: Flags.string({ description: 'incident name, e.g. IR-42' }),
     lab: Flags.string({ description: 'run against the built-in lab started from this scenario file' }),
@@ -45,49 +47,36 @@ block gives any flag not set. Without a terminal it needs --yes (or --dry-run).`
     ...runFlags,
   };
 
-  async run(): Promise<RunResult | undefined> {
+  async run(): Promise<ContainResult | undefined> {
     const { flags } = await this.parse(Contain);
-    const result = await withLab(flags.lab, flags.faults, async (lab) => {
-      const fromLab = lab ? labIncident(lab) : {};
-      const repos = flags.repo ?? fromLab.repos;
-      const workflow = flags.workflow ?? fromLab.workflow;
-      const incident = flags.incident ?? fromLab.incident;
-      if (!flags.resume && !flags.latest && (!repos?.length || !workflow || !incident)) {
-        throw new UsageError('contain needs --repo, --workflow and --incident (or --lab with a scenario that names them)', [
-          'e.g. cicd-ir contain --repo acme/web --workflow deploy.yml --incident IR-42 --dry-run',
-        ]);
-      }
-      const since = flags.since ?? fromLab.since ?? new Date(Date.now() - DEFAULT_WINDOW_MS).toISOString();
-      const awsUser = flags['aws-user'] ?? fromLab.awsUser;
-      const vars = {
-        ...(repos && { repos }),
-        ...(workflow && { workflow }),
-        ...(incident && { incident }),
-        roles: flags.role ?? fromLab.roles ?? [],
-        since,
-        ...(awsUser && { aws_user: awsUser }),
-      };
-      return resultJson(
-        await runSession({
-          playbookFile: flags.playbook ?? CONTAIN_PLAYBOOK,
-          // On resume the journal holds the inputs; flags given again override them.
-          vars,
+    const result = resultJson(
+      await withLab(flags.lab, flags.faults, (lab) =>
+        runContain(flags, lab, {
+          ...(flags.playbook && { playbookFile: flags.playbook }),
           dryRun: flags['dry-run'],
           yes: flags.yes,
           json: this.jsonEnabled(),
           out: flags.out,
           resume: flags.resume,
           latest: flags.latest,
-          incident,
           concurrency: flags.concurrency,
-          ...(lab && { provider: lab.providerConfig }),
-          report: true,
         }),
-      );
-    });
-    this.log(runSummary(result));
+      ),
+    );
+    if (!this.jsonEnabled()) this.log(containSummary(result));
     if (result.exitCode === 0) return result;
     if (this.jsonEnabled()) this.logJson(result);
     this.exit(result.exitCode);
   }
+}
+
+/** The run summary with what is still open before the report paths (what the responder opens next). */
+export function containSummary(result: ContainResult): string {
+  const lines = [runSummary({ ...result, reports: [] })];
+  if (result.openItems.length > 0) {
+    lines.push('', `NOT CONTAINED YET: ${result.openItems.length} open item(s) need a human:`);
+    for (const item of result.openItems) lines.push(`  [${item.severity}] ${item.summary}`);
+  }
+  for (const file of result.reports ?? []) if (/\.(md|html)$/.test(file)) lines.push(`report: ${file}`);
+  return redact(lines.join('\n'));
 }

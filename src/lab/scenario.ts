@@ -325,6 +325,29 @@ export const Scenario = z
         since: Offset.optional(),
         /** IAM user whose static key the workflow's secrets hold (contain rotates it as leaked). */
         aws_user: z.string().optional(),
+        /** Secret names (repo, environment or org) holding that user's key id and secret key, when not AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
+        /** Other workflows of the first repo whose secrets the attacker reached (contain --also-workflow). */
+        also_workflows: z.array(z.string()).default([]),
+        aws_key_id_secret: z.string().optional(),
+        aws_secret_key_secret: z.string().optional(),
+        /**
+         * Leaked GitHub tokens (values) the responders hold from their scan: `contain --lab` and
+         * drills write them to a tokens file (0600, in a temp folder) for github.revoke-tokens.
+         */
+        leaked_tokens: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .optional(),
+    /** What `cicd-ir drill` expects beyond "everything closed, every after-containment step denied". */
+    drill: z
+      .object({
+        /**
+         * Credentials the lab cannot close (npm is not emulated; a token nobody holds), by name as
+         * the report lists them (`NPM_TOKEN`) or as attacker steps name them. The drill requires the
+         * report to list each as OPEN (never pretend), and after-containment steps that use only
+         * these succeed as expected.
+         */
+        expect_open: z.array(z.string().min(1)).default([]),
       })
       .strict()
       .optional(),

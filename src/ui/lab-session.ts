@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunningLab } from '../lab/index.js';
 
 /** A command's flags as the lab's scenario gives them (`incident:` block), offsets made absolute. */
@@ -8,6 +11,11 @@ export interface LabIncident {
   since?: string;
   incident?: string;
   awsUser?: string;
+  alsoWorkflows?: string[];
+  awsKeyIdSecret?: string;
+  awsSecretKeySecret?: string;
+  /** Leaked token values the responders hold (written to a tokens file by withTokensFile). */
+  leakedTokens?: string[];
 }
 
 /** The scenario's incident block as flag values. */
@@ -21,7 +29,28 @@ export function labIncident(lab: RunningLab): LabIncident {
     ...(incident.since && { since: lab.context.at(incident.since).toISOString() }),
     incident: lab.scenario.name,
     ...(incident.aws_user && { awsUser: incident.aws_user }),
+    ...(incident.also_workflows.length > 0 && { alsoWorkflows: incident.also_workflows }),
+    ...(incident.aws_key_id_secret && { awsKeyIdSecret: incident.aws_key_id_secret }),
+    ...(incident.aws_secret_key_secret && { awsSecretKeySecret: incident.aws_secret_key_secret }),
+    ...(incident.leaked_tokens.length > 0 && { leakedTokens: incident.leaked_tokens }),
   };
+}
+
+/**
+ * Runs `work` with the path of a tokens file holding `tokens` (one a line, mode 0600, in a
+ * private temp folder removed afterwards), or with undefined when there are none: the file a
+ * responder's leak scan would have produced, for github.revoke-tokens.
+ */
+export async function withTokensFile<T>(tokens: readonly string[] | undefined, work: (file: string | undefined) => Promise<T>): Promise<T> {
+  if (!tokens?.length) return work(undefined);
+  const dir = await mkdtemp(join(tmpdir(), 'cicd-ir-tokens-'));
+  const file = join(dir, 'leaked-tokens.txt');
+  await writeFile(file, `${tokens.join('\n')}\n`, { mode: 0o600 });
+  try {
+    return await work(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -67,6 +67,11 @@ function choose(ctx: ActionContext, input: Input, user: string, keys: AccessKeyI
     }
   } else {
     const active = keys.filter((key) => key.status === 'Active');
+    // Leaked mode deactivates first: when the try that did so failed later (CreateAccessKey
+    // throttled), the retry finds no active key. The leaked key is the newest inactive one, and
+    // replacing it is still what was asked, so a retry is as safe as the first try.
+    const deactivated = keys.filter((key) => key.status === 'Inactive').sort((a, b) => (isNewer(a, b) ? -1 : isNewer(b, a) ? 1 : 0));
+    if (active.length === 0 && input.mode === 'leaked' && deactivated.length > 0) return choose(ctx, { ...input, access_key_id: deactivated[0]!.id }, user, keys);
     if (active.length === 0) throw stepError(ctx, `user ${user} has no active access key to rotate`, { suggestions: ['give access_key_id'] });
     if (active.length > 1) {
       throw stepError(ctx, `user ${user} has two active access keys (${active.map((key) => key.id).join(', ')}): say which one to replace`, {

@@ -72,6 +72,22 @@ describe('aws.rotate-access-key in the lab', () => {
     ]);
   });
 
+  it('leaked mode run again after its first try deactivated the key and then failed still creates the replacement', async () => {
+    // Given the leaked key already deactivated by a first try that failed before CreateAccessKey
+    const { ctx } = harness.context();
+    await planAndApply(deactivateAccessKey, ctx, { user: 'ci-deployer', access_key_id: 'AKIAOLDKEY0000000001' });
+    // When the step is retried without naming the key
+    const { result } = await planAndApply(rotateAccessKey, ctx, { user: 'ci-deployer', mode: 'leaked' });
+    // Then the replacement exists and its secret is handed over; the leaked key stays inactive
+    const newId = result.outputs.access_key_id as string;
+    expect(isSecret(result.outputs.secret_access_key)).toBe(true);
+    expect(result.outputs.previous_access_key_id).toBe('AKIAOLDKEY0000000001');
+    expect(keysOf('ci-deployer')).toEqual([
+      { id: 'AKIAOLDKEY0000000001', status: 'Inactive' },
+      { id: newId, status: 'Active' },
+    ]);
+  });
+
   it('leaked mode deactivates the old key before anything else, and deletes it with delete_old', async () => {
     const { ctx } = harness.context();
     const { result } = await planAndApply(rotateAccessKey, ctx, { user: 'ci-deployer', access_key_id: 'AKIAOLDKEY0000000001', mode: 'leaked', delete_old: true });

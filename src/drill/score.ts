@@ -1,0 +1,79 @@
+import type { Timeline } from '../report/model.js';
+import type { HuntFinding } from '../hunt/model.js';
+import { formatDuration } from '../report/format.js';
+import type { Leak } from './secrets.js';
+
+/** One pass/fail criterion of a drill, with the reason a human reads. */
+export interface DrillCriterion {
+  id: 'time-to-contain' | 'credentials-closed' | 'no-attacker-success' | 'no-secret-leaked';
+  passed: boolean;
+  reason: string;
+}
+
+/** What one after-containment attacker step did. `expected-open`: it used only credentials the scenario says the lab cannot close. */
+export interface DrillAttack {
+  step: number;
+  call: string;
+  /** The credential as the scenario names it, secrets masked. */
+  credential: string;
+  outcome: 'success' | 'denied' | 'not-emulated';
+  expected: 'denied' | 'expected-open';
+  passed: boolean;
+  detail: string;
+}
+
+/** (a) Time to contain from the report's metrics, within the SLO. */
+export function scoreTimeToContain(report: Timeline, sloMs: number): DrillCriterion {
+  const t = report.metrics.timeToContain;
+  const failed = report.metrics.steps.failed;
+  // A failed read step (find-roles, say) leaves later steps with less to do: "contained" would lie.
+  if (failed.length) return { id: 'time-to-contain', passed: false, reason: `not contained: ${failed.map((s) => `step ${s.key} failed (${s.detail})`).join('; ')}` };
+  if (t.status !== 'contained') return { id: 'time-to-contain', passed: false, reason: `${t.status}: ${t.text}` };
+  if (t.durationMs === undefined) return { id: 'time-to-contain', passed: false, reason: 'contained, but the journal gives no duration' };
+  const within = t.durationMs <= sloMs;
+  return { id: 'time-to-contain', passed: within, reason: `contained in ${formatDuration(t.durationMs)} (SLO ${formatDuration(sloMs)})${within ? '' : ': over the SLO'}` };
+}
+
+/**
+ * (b) Every reachable credential the report lists is closed, except those the scenario declares
+ * the lab cannot close; and each of those the report must list as OPEN (the tool never pretends).
+ */
+export function scoreCredentials(report: Timeline, expectOpen: readonly string[]): DrillCriterion {
+  const items = report.metrics.credentials.items;
+  const problems: string[] = [];
+  const open = items.filter((item) => item.open);
+  for (const item of open) {
+    if (!expectOpen.includes(item.name)) problems.push(`OPEN: ${item.name} (${item.kind}, ${item.scope}) was not rotated or revoked${item.note ? ` (${item.note})` : ''}`);
+  }
+  for (const job of report.metrics.credentials.everySecretReachableBy) problems.push(`${job} reaches every secret: the report cannot tell them apart`);
+  for (const name of expectOpen) {
+    const listed = open.some((item) => item.name === name) || report.openItems.some((item) => item.summary.includes(name));
+    if (!listed) problems.push(`${name} is declared expect_open, but the report does not list it as OPEN`);
+  }
+  const closed = items.length - open.length;
+  const summary = `${closed}/${items.length} reachable credential(s) closed${expectOpen.length ? `; listed OPEN as expected (the lab cannot close them): ${expectOpen.join(', ')}` : ''}`;
+  return { id: 'credentials-closed', passed: problems.length === 0, reason: problems.length ? `${problems.join('; ')} [${summary}]` : summary };
+}
+
+/** (c) No attacker success after containment: every step denied (or expected-open), and the post-attack hunt finds no use after revocation. */
+export function scoreAttacks(attacks: readonly DrillAttack[], huntFindings: readonly HuntFinding[], expectedIdentities: readonly string[]): DrillCriterion {
+  const failed = attacks.filter((attack) => !attack.passed);
+  const used = huntFindings.filter((finding) => finding.kind === 'used-after-revocation' && !expectedIdentities.includes(finding.identity));
+  const problems = [
+    ...failed.map((attack) => `after-containment step ${attack.step} ${attack.call} with ${attack.credential}: ${attack.detail}`),
+    ...used.map((finding) => `hunt: ${finding.summary}`),
+  ];
+  const expected = attacks.filter((attack) => attack.expected === 'expected-open');
+  const summary = `${attacks.length - expected.length} after-containment step(s) denied${expected.length ? `, ${expected.length} expected to succeed with a credential the lab cannot close (${expected.map((a) => a.credential).join(', ')})` : ''}; hunt after the attack: ${huntFindings.filter((f) => f.kind === 'used-after-revocation').length} use(s) after revocation`;
+  return { id: 'no-attacker-success', passed: problems.length === 0, reason: problems.length ? problems.join('; ') : summary };
+}
+
+/** (d) No secret value in any output the drill captured or any file the run wrote. */
+export function scoreLeaks(leaks: readonly Leak[], searched: number, secrets: number): DrillCriterion {
+  if (leaks.length === 0) return { id: 'no-secret-leaked', passed: true, reason: `${secrets} secret value(s) searched for in ${searched} output(s): none found` };
+  return {
+    id: 'no-secret-leaked',
+    passed: false,
+    reason: leaks.map((leak) => `${leak.origin} (${leak.fingerprint}) found in ${leak.where}`).join('; '),
+  };
+}

@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../engine/errors.js';
+import { ExitCode } from '../engine/exit-codes.js';
+import type { RunResult } from '../engine/execute.js';
+import type { OpenItem } from '../report/model.js';
+import type { RunningLab } from '../lab/index.js';
+import { labIncident, withTokensFile } from './lab-session.js';
+import { runSession, type SessionOptions, type Vars } from './run-session.js';
+
+/** The shipped containment playbook, found from the package root (src/ or dist/ alike), not the cwd. */
+export const CONTAIN_PLAYBOOK = fileURLToPath(new URL('../../playbooks/contain-compromised-workflow.yaml', import.meta.url));
+
+/** When --since is not given: the last 24 hours. */
+const DEFAULT_WINDOW_MS = 24 * 3_600_000;
+
+/** What `contain` takes from its flags (each unset one comes from the lab scenario's incident block). */
+export interface ContainFlags {
+  repo?: string[];
+  workflow?: string;
+  'also-workflow'?: string[];
+  role?: string[];
+  'aws-user'?: string;
+  'aws-key-id-secret'?: string;
+  'aws-secret-key-secret'?: string;
+  'tokens-file'?: string;
+  since?: string;
+  incident?: string;
+  resume?: string;
+  latest?: boolean;
+}
+
+/** `contain`'s result: the run, and what the report says is still open (exit 3 when any). */
+export interface ContainResult extends RunResult {
+  openItems: OpenItem[];
+}
+
+/**
+ * The playbook inputs for `contain`: flags first, then the lab scenario's incident block.
+ * Throws UsageError (exit 2) when the run cannot be named.
+ */
+export function containVars(flags: ContainFlags, lab: RunningLab | undefined, tokensFile: string | undefined): { vars: Vars; incident?: string } {
+  const fromLab = lab ? labIncident(lab) : {};
+  const repos = flags.repo ?? fromLab.repos;
+  const workflow = flags.workflow ?? fromLab.workflow;
+  const incident = flags.incident ?? fromLab.incident;
+  if (!flags.resume && !flags.latest && (!repos?.length || !workflow || !incident)) {
+    throw new UsageError('contain needs --repo, --workflow and --incident (or --lab with a scenario that names them)', [
+      'e.g. cicd-ir contain --repo acme/web --workflow deploy.yml --incident IR-42 --dry-run',
+    ]);
+  }
+  const since = flags.since ?? fromLab.since ?? new Date(Date.now() - DEFAULT_WINDOW_MS).toISOString();
+  const awsUser = flags['aws-user'] ?? fromLab.awsUser;
+  const alsoWorkflows = flags['also-workflow'] ?? fromLab.alsoWorkflows;
+  const keyIdSecret = flags['aws-key-id-secret'] ?? fromLab.awsKeyIdSecret;
+  const secretKeySecret = flags['aws-secret-key-secret'] ?? fromLab.awsSecretKeySecret;
+  const tokens = flags['tokens-file'] ?? tokensFile;
+  return {
+    ...(incident && { incident }),
+    vars: {
+      ...(repos && { repos }),
+      ...(workflow && { workflow }),
+      ...(incident && { incident }),
+      roles: flags.role ?? fromLab.roles ?? [],
+      since,
+      ...(alsoWorkflows?.length && { also_workflows: alsoWorkflows }),
+      ...(awsUser && { aws_user: awsUser }),
+      ...(keyIdSecret && { aws_key_id_secret: keyIdSecret }),
+      ...(secretKeySecret && { aws_secret_key_secret: secretKeySecret }),
+      ...(tokens && { tokens_file: tokens }),
+    },
+  };
+}
+
+/**
+ * What a responder must still do before calling it contained: every open item of the report
+ * except hunt findings (those are what happened, not what is left open).
+ */
+export function blockingOpenItems(items: readonly OpenItem[]): OpenItem[] {
+  return items.filter((item) => item.kind !== 'finding');
+}
+
+/** Reads report.json among the written reports (contain always writes it). */
+export async function readReportJson(reports: readonly string[] | undefined): Promise<{ openItems: OpenItem[] } & Record<string, unknown>> {
+  const file = reports?.find((path) => path.endsWith('report.json'));
+  if (!file) return { openItems: [] };
+  return JSON.parse(await readFile(file, 'utf8')) as { openItems: OpenItem[] } & Record<string, unknown>;
+}
+
+/**
+ * The containment run exactly as `contain` makes it (the drill calls this too, in-process): the
+ * shipped playbook with the flags as inputs, a tokens file written from the scenario's
+ * `leaked_tokens` when the lab holds some, the report written at the end. A run that ends
+ * "succeeded" while the report still lists open credentials or unverified steps becomes exit 3:
+ * the tool never says contained while a reachable credential is open.
+ */
+export async function runContain(flags: ContainFlags, lab: RunningLab | undefined, session: Omit<SessionOptions, 'playbookFile' | 'vars' | 'report'> & { playbookFile?: string }): Promise<ContainResult> {
+  const tokens = lab && !flags['tokens-file'] ? labIncident(lab).leakedTokens : undefined;
+  return withTokensFile(tokens, async (tokensFile) => {
+    const { vars, incident } = containVars(flags, lab, tokensFile);
+    const result = await runSession({
+      ...session,
+      playbookFile: session.playbookFile ?? CONTAIN_PLAYBOOK,
+      vars,
+      ...(incident && { incident }),
+      ...(lab ? { provider: lab.providerConfig } : session.provider ? { provider: session.provider } : {}),
+      report: true,
+    });
+    if (session.dryRun) return { ...result, openItems: [] };
+    const openItems = blockingOpenItems((await readReportJson(result.reports)).openItems);
+    if (result.exitCode === ExitCode.Ok && openItems.length > 0) return { ...result, status: 'needs-human', exitCode: ExitCode.NeedsHuman, openItems };
+    return { ...result, openItems };
+  });
+}

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDrill } from '../../src/drill/index.js';
+import { repoRoot } from '../helpers/cli.js';
+
+const out = mkdtempSync(join(tmpdir(), 'cicd-ir-drill-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+// One fault profile per shipped scenario: the drill must pass through the faults, not around them.
+const cases = [
+  { scenario: 'tj-actions-log-leak', faults: 'partition-5s', expectOpen: ['NPM_TOKEN'] },
+  { scenario: 'grafana-missed-credential', faults: 'aws-throttled', expectOpen: ['NPM_TOKEN'] },
+  { scenario: 'nx-pull-request-target', faults: 'flaky-github', expectOpen: ['NPM_TOKEN'] },
+];
+
+describe('runDrill on the shipped scenarios', () => {
+  it.concurrent.each(cases)('$scenario passes with $faults', async ({ scenario, faults, expectOpen }) => {
+    // Given a shipped scenario, the shipped playbook and a fault profile
+    // When the drill runs it end to end
+    const result = await runDrill({ scenarioFile: join(repoRoot, 'scenarios', `${scenario}.yaml`), faults, sloMs: 120_000, out });
+    // Then every criterion passes, each with its reason
+    expect(result.criteria.filter((c) => !c.passed)).toEqual([]);
+    expect(result.criteria.map((c) => c.id)).toEqual(['time-to-contain', 'credentials-closed', 'no-attacker-success', 'no-secret-leaked']);
+    expect(result).toMatchObject({ passed: true, exitCode: 0, faults });
+    // And every after-containment step was played: denied, or (npm) an expected-open credential
+    expect(result.attacks.length).toBeGreaterThan(0);
+    for (const attack of result.attacks) {
+      if (attack.expected === 'denied') expect(attack.outcome).toBe('denied');
+      else expect(expectOpen).toContain(attack.credential);
+    }
+    // And the credentials the lab cannot close are said to be open, never faked closed
+    const credentials = result.criteria.find((c) => c.id === 'credentials-closed')!;
+    for (const name of expectOpen) expect(credentials.reason).toContain(name);
+    // And contain itself said "needs a human" for them (exit 3), not "contained"
+    expect(result.containExitCode).toBe(3);
+  }, 120_000);
+});
