@@ -67,6 +67,10 @@ function choose(ctx: ActionContext, input: Input, user: string, keys: AccessKeyI
     }
   } else {
     const active = keys.filter((key) => key.status === 'Active');
+    // A leaked-mode rotation deactivates the old key before it creates the new one: a run killed
+    // between the two leaves the user's only key inactive and none active. That key is the one
+    // to replace (already deactivated), or a resume could never finish the rotation.
+    if (active.length === 0 && input.mode === 'leaked' && keys.length === 1) return { user, oldKeyId: keys[0]!.id };
     if (active.length === 0) throw stepError(ctx, `user ${user} has no active access key to rotate`, { suggestions: ['give access_key_id'] });
     if (active.length > 1) {
       throw stepError(ctx, `user ${user} has two active access keys (${active.map((key) => key.id).join(', ')}): say which one to replace`, {
