@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Flags } from '@oclif/core';
 import { UsageError } from '../engine/errors.js';
+import { RepoName } from '../github/api.js';
+import { principalField } from '../aws/target.js';
 import type { RunResult } from '../engine/execute.js';
 import { faultProfileNames } from '../lab/faults.js';
 import { RunCommand } from '../ui/run-command.js';
@@ -56,6 +58,28 @@ block gives any flag not set. Without a terminal it needs --yes (or --dry-run).`
         throw new UsageError('contain needs --repo, --workflow and --incident (or --lab with a scenario that names them)', [
           'e.g. cicd-ir contain --repo acme/web --workflow deploy.yml --incident IR-42 --dry-run',
         ]);
+      }
+      // Bad input exits 2 before any API call: a repository name is checked here, not when
+      // the first step that uses it runs (by then other steps have called GitHub and AWS).
+      // GitHub caps owner names at 39 characters and repository names at 100.
+      const badRepos = (repos ?? []).filter((repo) => !RepoName.safeParse(repo).success || repo.split('/')[0]!.length > 39 || repo.split('/')[1]!.length > 100);
+      if (badRepos.length > 0) {
+        const shown = badRepos.map((repo) => JSON.stringify(repo.length > 80 ? `${repo.slice(0, 80)}…` : repo));
+        throw new UsageError(`--repo must be owner/name (letters, digits, '.', '_', '-'; owner up to 39, name up to 100 characters): got ${shown.join(', ')}`, ['e.g. --repo acme/web']);
+      }
+      // A workflow is its file name or its path under .github/workflows (or a numeric id).
+      if (workflow !== undefined && !/^(?:\.github\/workflows\/)?[A-Za-z0-9_.-]+\.ya?ml$|^\d+$/.test(workflow)) {
+        throw new UsageError(`--workflow must be a workflow file name (deploy.yml), its path (.github/workflows/deploy.yml) or its id: got ${JSON.stringify(workflow.slice(0, 80))}`);
+      }
+      const badRoles = (flags.role ?? []).filter((role) => !principalField('role').safeParse(role).success);
+      if (badRoles.length > 0) {
+        throw new UsageError(`--role must be a role name or an IAM role ARN: got ${badRoles.map((role) => JSON.stringify(role.slice(0, 80))).join(', ')}`, [
+          'e.g. --role deploy or --role arn:aws:iam::123456789012:role/deploy',
+        ]);
+      }
+      const awsUserFlag = flags['aws-user'];
+      if (awsUserFlag !== undefined && !principalField('user').safeParse(awsUserFlag).success) {
+        throw new UsageError(`--aws-user must be an IAM user name or user ARN: got ${JSON.stringify(awsUserFlag.slice(0, 80))}`, ['e.g. --aws-user ci-deployer']);
       }
       const since = flags.since ?? fromLab.since ?? new Date(Date.now() - DEFAULT_WINDOW_MS).toISOString();
       const awsUser = flags['aws-user'] ?? fromLab.awsUser;
