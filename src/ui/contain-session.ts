@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../engine/errors.js';
+import { RepoName } from '../github/api.js';
+import { principalField } from '../aws/target.js';
 import { ExitCode } from '../engine/exit-codes.js';
 import type { RunResult } from '../engine/execute.js';
 import type { OpenItem } from '../report/model.js';
@@ -49,6 +51,7 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
       'e.g. cicd-ir contain --repo acme/web --workflow deploy.yml --incident IR-42 --dry-run',
     ]);
   }
+  checkContainFlags(repos, workflow, flags.role, flags['aws-user']);
   const since = flags.since ?? fromLab.since ?? new Date(Date.now() - DEFAULT_WINDOW_MS).toISOString();
   const awsUser = flags['aws-user'] ?? fromLab.awsUser;
   const alsoWorkflows = flags['also-workflow'] ?? fromLab.alsoWorkflows;
@@ -70,6 +73,32 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
       ...(tokens && { tokens_file: tokens }),
     },
   };
+}
+
+/**
+ * Bad input exits 2 before any API call: names are checked here, not when the first step that
+ * uses them runs (by then other steps have called GitHub and AWS). GitHub caps owner names at
+ * 39 characters and repository names at 100.
+ */
+function checkContainFlags(repos: readonly string[] | undefined, workflow: string | undefined, roles: readonly string[] | undefined, awsUser: string | undefined): void {
+  const badRepos = (repos ?? []).filter((repo) => !RepoName.safeParse(repo).success || repo.split('/')[0]!.length > 39 || repo.split('/')[1]!.length > 100);
+  if (badRepos.length > 0) {
+    const shown = badRepos.map((repo) => JSON.stringify(repo.length > 80 ? `${repo.slice(0, 80)}…` : repo));
+    throw new UsageError(`--repo must be owner/name (letters, digits, '.', '_', '-'; owner up to 39, name up to 100 characters): got ${shown.join(', ')}`, ['e.g. --repo acme/web']);
+  }
+  // A workflow is its file name or its path under .github/workflows (or a numeric id).
+  if (workflow !== undefined && !/^(?:\.github\/workflows\/)?[A-Za-z0-9_.-]+\.ya?ml$|^\d+$/.test(workflow)) {
+    throw new UsageError(`--workflow must be a workflow file name (deploy.yml), its path (.github/workflows/deploy.yml) or its id: got ${JSON.stringify(workflow.slice(0, 80))}`);
+  }
+  const badRoles = (roles ?? []).filter((role) => !principalField('role').safeParse(role).success);
+  if (badRoles.length > 0) {
+    throw new UsageError(`--role must be a role name or an IAM role ARN: got ${badRoles.map((role) => JSON.stringify(role.slice(0, 80))).join(', ')}`, [
+      'e.g. --role deploy or --role arn:aws:iam::123456789012:role/deploy',
+    ]);
+  }
+  if (awsUser !== undefined && !principalField('user').safeParse(awsUser).success) {
+    throw new UsageError(`--aws-user must be an IAM user name or user ARN: got ${JSON.stringify(awsUser.slice(0, 80))}`, ['e.g. --aws-user ci-deployer']);
+  }
 }
 
 /**
