@@ -16,6 +16,7 @@ import {
   type TrustRewrite,
 } from '../../aws/trust-policy.js';
 import { checkTargetFields, durationField, principalField, roleRef, targetFields, toAwsTarget } from '../../aws/target.js';
+import { repoSubjectPrefix } from '../../aws/github-oidc.js';
 import { DEFAULT_VERIFY_TIMEOUT_MS, ensureAccount, explainIamError, pollUntil, stepError } from './shared/step.js';
 
 const schema = z
@@ -48,9 +49,17 @@ const schema = z
 
 type Input = z.infer<typeof schema>;
 
-/** The subjects to shut out: those given, plus every subject of each compromised repository. */
-function subjectsOf(input: Input): string[] {
-  return [...new Set([...(input.subjects ?? []), ...(input.repos ?? []).map((repo) => `repo:${repo}:*`)])];
+/**
+ * The subjects to shut out: those given, plus every subject of each compromised repository.
+ * Given the role's trust document, a repository the trust admits no subject of is left out:
+ * denying it would only spend the 2,048-character trust quota (an incident naming 50
+ * repositories would otherwise overflow every role's trust policy).
+ */
+function subjectsOf(input: Input, document?: PolicyDocument): string[] {
+  const repos = (input.repos ?? []).filter(
+    (repo) => !document || evaluateTrust(document, [{ kind: 'prefix', value: repoSubjectPrefix(repo) }]).allowedBy.length > 0,
+  );
+  return [...new Set([...(input.subjects ?? []), ...repos.map((repo) => `repo:${repo}:*`)])];
 }
 
 /** What plan read: the role and its trust policy as it was. */
@@ -83,7 +92,9 @@ async function readTrust(ctx: ActionContext, input: Input): Promise<{ name: stri
 }
 
 function rewrite(document: PolicyDocument, input: Input): TrustRewrite {
-  return input.mode === 'remove' ? removeSubjectAllows(document, subjectsOf(input)) : addSubjectDeny(document, subjectsOf(input));
+  const subjects = subjectsOf(input, document);
+  if (subjects.length === 0) return { changed: false, document, notes: [`the trust policy admits no subject of ${(input.repos ?? []).join(', ')}`] };
+  return input.mode === 'remove' ? removeSubjectAllows(document, subjects) : addSubjectDeny(document, subjects);
 }
 
 function checkRewrite(ctx: ActionContext, input: Input, roleName: string, result: TrustRewrite): void {
@@ -157,7 +168,7 @@ export const restrictOidcTrust = defineAction({
         {
           resource: role.arn,
           action: 'update-trust-policy',
-          summary: `${input.mode === 'remove' ? 'narrow' : 'deny'} GitHub OIDC subjects ${subjectsOf(input).join(', ')} in the trust policy of ${role.name}: ${result.notes.join('; ')}`,
+          summary: `${input.mode === 'remove' ? 'narrow' : 'deny'} GitHub OIDC subjects ${subjectsOf(input, role.document).join(', ')} in the trust policy of ${role.name}: ${result.notes.join('; ')}`,
           before: role.document,
           after: result.document,
           diff: state.diff,
@@ -197,8 +208,8 @@ export const restrictOidcTrust = defineAction({
       kind: 'oidc-trust',
       event: 'restricted',
       at: ctx.now().toISOString(),
-      detail: `${input.mode === 'remove' ? 'removed allows for' : 'denied'} ${subjectsOf(input).join(', ')}: ${result.notes.join('; ')}`,
-      subjects: subjectsOf(input),
+      detail: `${input.mode === 'remove' ? 'removed allows for' : 'denied'} ${subjectsOf(input, role.document).join(', ')}: ${result.notes.join('; ')}`,
+      subjects: subjectsOf(input, role.document),
     });
     const still = evaluateTrust(result.document, subjectsOf(input).map((value) => ({ kind: 'subject' as const, value }))).admits;
     const undo: TrustUndo = { roleName: role.name, previousDocument: serializePolicy(role.document), appliedDocument: document };

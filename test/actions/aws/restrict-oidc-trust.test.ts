@@ -94,6 +94,28 @@ describe('aws.restrict-oidc-trust in the lab', () => {
     expect(await canAssume('wide', 'repo:acme/web:ref:refs/heads/main')).toBe(true);
   });
 
+  it('denies only the repositories a role admits, so fifty repositories do not overflow the trust quota', async () => {
+    // Given role deploy (admits acme/app only) and an incident naming 50 repositories
+    const { ctx } = harness.context();
+    const repos = ['acme/app', ...Array.from({ length: 49 }, (_, i) => `acme/service-${i}`)];
+    // When the trust is restricted for all of them
+    const { result } = await planAndApply(restrictOidcTrust, ctx, { role: 'deploy', repos });
+    // Then it fits, names acme/app alone, and acme/app is out
+    expect(result.changed).toBe(true);
+    expect(trustOf('deploy')).toContain('repo:acme/app:*');
+    expect(trustOf('deploy')).not.toContain('service-');
+    expect(await canAssume('deploy', 'repo:acme/app:ref:refs/heads/main')).toBe(false);
+  });
+
+  it('leaves a role alone when its trust admits none of the repositories', async () => {
+    const { ctx } = harness.context();
+    const before = trustOf('deploy');
+    const { plan, result } = await planAndApply(restrictOidcTrust, ctx, { role: 'deploy', repos: ['elsewhere/unrelated'] });
+    expect(plan.changes).toEqual([]);
+    expect(result.changed).toBe(false);
+    expect(trustOf('deploy')).toBe(before);
+  });
+
   it('needs subjects or repos', () => {
     expect(restrictOidcTrust.schema.safeParse({ role: 'wide' }).success).toBe(false);
   });
