@@ -151,6 +151,8 @@ interface PriorKey {
   inputHash: string;
   phase: string;
   result?: ApplyResult;
+  /** Why a skipped key was skipped (`if: ... is false`, or a failed dependency). */
+  reason?: string;
 }
 
 const COMPLETED_PHASES = new Set(['applied', 'verified', 'unverified']);
@@ -165,7 +167,12 @@ function summariseJournal(records: JournalRecord[]): Map<string, PriorKey> {
     if (record.type !== 'step') continue;
     const previous = keys.get(record.key);
     const sameInput = previous?.inputHash === record.inputHash;
-    const entry: PriorKey = { inputHash: record.inputHash, phase: record.phase, result: sameInput ? previous?.result : undefined };
+    const entry: PriorKey = {
+      inputHash: record.inputHash,
+      phase: record.phase,
+      result: sameInput ? previous?.result : undefined,
+      ...(record.reason !== undefined && { reason: record.reason }),
+    };
     if (record.phase === 'applied' && record.result) {
       entry.result = { changed: record.result.changed, outputs: record.result.outputs, undo: record.result.undo, requestIds: record.result.requestIds };
     }
@@ -188,7 +195,10 @@ function completedStepIds(prior: Map<string, PriorKey>): Set<string> {
   const byStep = new Map<string, boolean>();
   for (const [key, entry] of prior) {
     const step = key.replace(/\[\d+\]$/, '');
-    const done = COMPLETED_PHASES.has(entry.phase) && entry.result !== undefined;
+    // A key its own `if:` skipped needs nothing from other steps: it counts as finished, or a
+    // resume would re-apply a producer (a new access key) for a consumer that will not run.
+    const skippedByIf = entry.phase === 'skipped' && entry.reason?.startsWith('if: ') === true;
+    const done = (COMPLETED_PHASES.has(entry.phase) && entry.result !== undefined) || skippedByIf;
     byStep.set(step, (byStep.get(step) ?? true) && done);
   }
   return new Set([...byStep].filter(([, done]) => done).map(([step]) => step));
@@ -434,6 +444,7 @@ class Scheduler {
         phase: outcome.status,
         inputHash: inputHash ?? '',
         ...(outcome.status === 'failed' ? { error: { message: outcome.detail ?? 'failed' } } : {}),
+        ...(outcome.status === 'skipped' && outcome.detail ? { reason: outcome.detail } : {}),
         ...extra,
       } as JournalEntry);
     }

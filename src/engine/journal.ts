@@ -33,6 +33,8 @@ export type JournalRecord = JournalBase &
         result?: { changed: boolean; outputs: Record<string, unknown>; undo?: unknown; requestIds?: string[] };
         verify?: VerifyResult;
         error?: { message: string; name?: string };
+        /** Why a key was skipped: `if: ... is false`, or the failed dependency. */
+        reason?: string;
         durationMs?: number;
         /** Restore runs only: the run whose step this record undoes (`key` is that run's step key). */
         restoreOf?: { runId: string; seq: number };

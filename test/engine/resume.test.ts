@@ -208,6 +208,60 @@ describe('resume', () => {
     expect(log).toEqual(['verify put', 'apply last']);
   });
 
+  it('does not re-apply a producer for fanned-out consumer items that their own if: skipped', async () => {
+    // Given mint (secret output) and a for_each consumer whose second item is skipped by if:,
+    // both completed, and a later step that failed
+    const log: string[] = [];
+    let failLast = true;
+    const mint = defineAction({
+      id: 'test.mint',
+      summary: 'mints a secret',
+      schema: z.strictObject({}),
+      permissions: ['test:mint'],
+      mutating: true,
+      outputs: { token: 'the secret' },
+      secretOutputs: ['token'],
+      example: {},
+      plan: async () => ({ changes: [], calls: [] }),
+      apply: async () => {
+        log.push('apply mint');
+        return { changed: true, outputs: { token: new Secret('minted-secret-value-43', 'token') } };
+      },
+      verify: async () => ({ verified: true, detail: 'minted' }),
+    });
+    const put = defineAction({
+      ...mint,
+      id: 'test.put',
+      schema: z.strictObject({ token: z.custom<Secret>(isSecret, 'expected a Secret'), name: z.string() }),
+      secretOutputs: [],
+      outputs: {},
+      apply: async (_ctx, input: { name: string }) => {
+        log.push(`apply put ${input.name}`);
+        return { changed: true, outputs: {} };
+      },
+      verify: async () => ({ verified: true, detail: 'stored' }),
+    });
+    const last = defineAction({ ...mint, id: 'test.last', secretOutputs: [], outputs: {}, apply: async () => {
+      if (failLast) throw new Error('not yet');
+      log.push('apply last');
+      return { changed: true, outputs: {} };
+    } });
+    const book = playbook([
+      { id: 'mint', uses: 'test.mint' },
+      { id: 'put', uses: 'test.put', for_each: ['KEY', 'OTHER'], if: "${{ item == 'KEY' }}", with: { token: '${{ steps.mint.outputs.token }}', name: '${{ item }}' } },
+      { id: 'last', uses: 'test.last', needs: ['put'] },
+    ]);
+    const first = await run(book, [mint, put, last]);
+    expect(first.exitCode).toBe(1);
+    // When resumed
+    failLast = false;
+    log.length = 0;
+    const second = await run(book, [mint, put, last], { runId: first.runId, resume: true });
+    // Then mint was not applied again (a second access key, in real life): the skipped item needs nothing
+    expect(second.exitCode).toBe(0);
+    expect(log).toEqual(['apply last']);
+  });
+
   it('refuses to resume when the playbook changed (exit 2)', async () => {
     const behaviour: ProbeBehaviour = { log: [] };
     const first = await run(playbook([{ id: 'a', uses: 'test.probe' }], 'sha256:one'), probeActions(behaviour));

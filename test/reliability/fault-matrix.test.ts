@@ -34,6 +34,8 @@ function journalledMutations(records: JournalRecord[]): Map<string, number> {
 describe('contain under each fault profile finishes right or fails closed, saying what is open', () => {
   let playbook: string;
   let baseline: unknown;
+  /** The undisturbed run's exit: 3, since the scenario's NPM_TOKEN stays open (npm is not rotated). */
+  let baselineCode: number | null;
 
   beforeAll(async () => {
     // Given: the world an undisturbed containment leaves.
@@ -42,7 +44,9 @@ describe('contain under each fault profile finishes right or fails closed, sayin
     const lab = await labFor();
     try {
       const run = await spawnCliAsync(['contain', ...incidentFlags(lab), '--yes', '--out', join(dir, 'runs'), '--playbook', playbook], labEnv(lab)).done;
-      expect(run.code, run.stderr).toBe(0);
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toMatch(/NOT CONTAINED YET[\s\S]*NPM_TOKEN/);
+      baselineCode = run.code;
       baseline = worldOf(lab);
     } finally {
       await lab.close();
@@ -63,9 +67,9 @@ describe('contain under each fault profile finishes right or fails closed, sayin
       expect(journalledMutations(journal.records)).toEqual(mutationCounts(lab));
       expect(journal.torn).toBeUndefined();
       const end = journal.records.at(-1);
-      if (result.code === 0) {
-        // Finished: the world is the undisturbed run's.
-        expect(end).toMatchObject({ type: 'run-end', status: 'succeeded' });
+      if (end?.type === 'run-end' && end.status === 'succeeded') {
+        // Finished: the world is the undisturbed run's, and so is the exit (the open NPM_TOKEN).
+        expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(baselineCode);
         expect(worldOf(lab)).toEqual(baseline);
         expect(report).toMatch(/status \*\*succeeded\*\*/);
       } else {
@@ -92,7 +96,7 @@ describe('contain under each fault profile finishes right or fails closed, sayin
       const secrets = labSecrets(lab);
       const files = ['journal.jsonl', 'report.md', 'report.json', 'report.html'].map((f) => join(run.dir, f)).filter(existsSync);
       expect(leaksIn([result.stdout, result.stderr, ...files.map((f) => readFileSync(f, 'utf8'))].join('\n'), secrets)).toEqual([]);
-      console.log(`fault ${profile.name}: exit ${result.code}, ${journal.records.length} journal records, open: ${result.code === 0 ? 'none' : report.match(/Steps: [^\n]*/)?.[0]}`);
+      console.log(`fault ${profile.name}: exit ${result.code}, ${journal.records.length} journal records, ${report.match(/Steps: [^\n]*/)?.[0]}`);
     } finally {
       await lab.close();
     }
