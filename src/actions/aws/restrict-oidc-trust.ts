@@ -189,7 +189,7 @@ export const restrictOidcTrust = defineAction({
     const result = rewrite(role.document, input);
     const outputs = { role_arn: role.arn, role_name: role.name };
     if (!result.changed) {
-      const still = evaluateTrust(role.document, subjectsOf(input).map((value) => ({ kind: 'subject' as const, value }))).admits;
+      const still = evaluateTrust(role.document, subjectsOf(input, role.document).map((value) => ({ kind: 'subject' as const, value }))).admits;
       return { changed: false, outputs: { ...outputs, admits_subjects: still } };
     }
     checkRewrite(ctx, input, role.name, result);
@@ -211,27 +211,29 @@ export const restrictOidcTrust = defineAction({
       detail: `${input.mode === 'remove' ? 'removed allows for' : 'denied'} ${subjectsOf(input, role.document).join(', ')}: ${result.notes.join('; ')}`,
       subjects: subjectsOf(input, role.document),
     });
-    const still = evaluateTrust(result.document, subjectsOf(input).map((value) => ({ kind: 'subject' as const, value }))).admits;
+    const still = evaluateTrust(result.document, subjectsOf(input, role.document).map((value) => ({ kind: 'subject' as const, value }))).admits;
     const undo: TrustUndo = { roleName: role.name, previousDocument: serializePolicy(role.document), appliedDocument: document };
     return { changed: true, outputs: { ...outputs, admits_subjects: still }, undo, requestIds: requestId ? [requestId] : [] };
   },
 
   async verify(ctx, input, result) {
     const timeout = input.verify_timeout !== undefined ? parseDuration(input.verify_timeout) : DEFAULT_VERIFY_TIMEOUT_MS;
-    const probes = subjectsOf(input).map((value) => ({ kind: 'subject' as const, value }));
     let admits = true;
+    let subjects = subjectsOf(input);
     const outcome = await pollUntil(ctx, timeout, async () => {
       const role = await readTrust(ctx, input);
-      admits = evaluateTrust(role.document, probes).admits;
+      // The subjects this role had to shut out (a repository it never admitted is not checked).
+      subjects = subjectsOf(input, role.document);
+      admits = evaluateTrust(role.document, subjects.map((value) => ({ kind: 'subject' as const, value }))).admits;
       // Done when the document is what the step wants: rewriting it again changes nothing.
       return !rewrite(role.document, input).changed && !admits;
     });
     const roleName = String(result.outputs.role_name ?? roleRef(input.role).name);
-    if (outcome.ok) return { verified: true, detail: `trust policy of ${roleName} no longer admits ${subjectsOf(input).join(', ')}` };
+    if (outcome.ok) return { verified: true, detail: `trust policy of ${roleName} no longer admits ${subjects.join(', ') || 'any subject of the compromised repositories'}` };
     return {
       verified: false,
       detail: admits
-        ? `trust policy of ${roleName} still admits ${subjectsOf(input).join(', ')} after ${Math.round(timeout / 1000)} s (IAM is eventually consistent, or another statement admits them): check it by hand`
+        ? `trust policy of ${roleName} still admits ${subjects.join(', ')} after ${Math.round(timeout / 1000)} s (IAM is eventually consistent, or another statement admits them): check it by hand`
         : `trust policy of ${roleName} was not read back as written within ${Math.round(timeout / 1000)} s (IAM is eventually consistent): check again`,
     };
   },

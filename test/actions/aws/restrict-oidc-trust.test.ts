@@ -99,12 +99,25 @@ describe('aws.restrict-oidc-trust in the lab', () => {
     const { ctx } = harness.context();
     const repos = ['acme/app', ...Array.from({ length: 49 }, (_, i) => `acme/service-${i}`)];
     // When the trust is restricted for all of them
-    const { result } = await planAndApply(restrictOidcTrust, ctx, { role: 'deploy', repos });
-    // Then it fits, names acme/app alone, and acme/app is out
+    const { result, input } = await planAndApply(restrictOidcTrust, ctx, { role: 'deploy', repos });
+    // Then it fits, names acme/app alone, acme/app is out, and verify checks just that
     expect(result.changed).toBe(true);
+    expect(result.outputs.admits_subjects).toBe(false);
+    await expect(restrictOidcTrust.verify(ctx, { ...input, verify_timeout: '1s' }, result)).resolves.toMatchObject({ verified: true });
     expect(trustOf('deploy')).toContain('repo:acme/app:*');
     expect(trustOf('deploy')).not.toContain('service-');
     expect(await canAssume('deploy', 'repo:acme/app:ref:refs/heads/main')).toBe(false);
+  });
+
+  it('verifies an org-wide trust restricted for the one repository it admits among many', async () => {
+    // Given role wide (repo:acme/*) and an incident naming acme/app plus repositories of another org
+    const { ctx } = harness.context();
+    const repos = ['acme/app', ...Array.from({ length: 20 }, (_, i) => `other-org/service-${i}`)];
+    // When restricted and verified
+    const { result, input } = await planAndApply(restrictOidcTrust, ctx, { role: 'wide', repos });
+    // Then only acme/app is denied, and verify does not wait on repositories the role never admitted
+    expect(result.outputs.admits_subjects).toBe(false);
+    await expect(restrictOidcTrust.verify(ctx, { ...input, verify_timeout: '1s' }, result)).resolves.toMatchObject({ verified: true });
   });
 
   it('leaves a role alone when its trust admits none of the repositories', async () => {
