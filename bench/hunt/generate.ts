@@ -11,22 +11,13 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
+import { seededRandom as rng } from '../../src/lab/context.js';
 
 export const LEAKED_KEY = 'ASIABENCHLEAKED00001';
 export const MINTED_KEY = 'AKIABENCHMINTED00001';
 export const ACCOUNT = '123456789012';
 export const START = Date.UTC(2026, 9, 1);
 
-function rng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
 const CALLS: Array<[string, string, boolean]> = [

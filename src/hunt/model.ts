@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Finding } from '../actions/define.js';
+import type { EvidenceByKind } from '../engine/evidence.js';
 
 const IsoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'an ISO-8601 time');
 
@@ -47,19 +48,8 @@ export type HuntInputJson = z.input<typeof HuntInput>;
 /** A CloudTrail record as it is delivered (the `CloudTrailEvent` JSON, or one entry of `Records`). */
 export type TrailRecord = Record<string, any>;
 
-/** The trimmed form of an event carried as evidence (matches `cloudtrail-events` in src/engine/evidence.ts). */
-export interface EvidenceEvent {
-  eventID: string;
-  eventTime: string;
-  eventSource: string;
-  eventName: string;
-  awsRegion: string;
-  identity: string;
-  accessKeyId?: string;
-  sourceIPAddress?: string;
-  userAgent?: string;
-  errorCode?: string;
-}
+/** The trimmed form of an event carried as evidence: `cloudtrail-events` in src/engine/evidence.ts. */
+export type EvidenceEvent = EvidenceByKind['cloudtrail-events']['events'][number];
 
 export type HuntFindingKind =
   | 'used-after-revocation'
