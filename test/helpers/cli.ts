@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 
@@ -41,26 +42,15 @@ export async function runCommand<T>(command: { run(argv: string[], root: string)
 }
 
 /**
- * The CLI's entry point run from the TypeScript sources: oclif's `execute`, as bin/run.js calls
- * it, with the root plugin reading src/commands and ignoring any oclif.manifest.json. bin/dev.js
- * cannot be used for this: oclif 4.14 fails to register this tsx version and falls back to
- * dist/, and it prefers a leftover manifest (which lists dist/ files), so it runs whatever was
- * built last. Running from src needs no build and cannot race another test's `rm -rf dist`.
+ * The CLI run from the TypeScript sources: bin/dev.js registers tsx and points oclif's root
+ * plugin at src/commands, ignoring any oclif.manifest.json. No build needed, and no race with a
+ * test that rebuilds dist/.
  */
-const SOURCE_ENTRY = `
-import { readFileSync } from 'node:fs';
-import { execute, Plugin } from '@oclif/core';
-const root = process.cwd();
-const pjson = JSON.parse(readFileSync('package.json', 'utf8'));
-pjson.oclif.commands = './src/commands';
-const plugin = new Plugin({ root, isRoot: true, pjson, ignoreManifest: true });
-await plugin.load();
-await execute({ args: process.argv.slice(1), loadOptions: { root, pjson, plugins: new Map([[plugin.name, plugin]]) } });
-`;
+export const DEV_ENTRY = join(repoRoot, 'bin', 'dev.js');
 
 /** Runs the CLI as a real process, to prove the process exit code (in-process runs cannot). */
 export function spawnCli(args: string[]): { stdout: string; stderr: string; status: number | null } {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SOURCE_ENTRY, ...args], {
+  const child = spawnSync(process.execPath, [DEV_ENTRY, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },

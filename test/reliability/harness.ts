@@ -5,27 +5,11 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { fingerprint } from '../../src/engine/secret.js';
 import { startLab, type RunningLab, type StartLabOptions } from '../../src/lab/index.js';
-import { repoRoot } from '../helpers/cli.js';
+import { DEV_ENTRY, repoRoot } from '../helpers/cli.js';
 
 /** The scenario the crash and fault matrices contain (read-only here: the drill helper owns it). */
 export const SCENARIO = join(repoRoot, 'scenarios/tj-actions-log-leak.yaml');
 export const CONTAIN_PLAYBOOK = join(repoRoot, 'playbooks/contain-compromised-workflow.yaml');
-
-/**
- * The CLI's entry run from the TypeScript sources (as test/helpers/cli.ts does), spawned
- * asynchronously so a test can SIGKILL it mid-run. From src: no build, and no race with
- * anything that rebuilds dist/.
- */
-const SOURCE_ENTRY = `
-import { readFileSync } from 'node:fs';
-import { execute, Plugin } from '@oclif/core';
-const root = process.cwd();
-const pjson = JSON.parse(readFileSync('package.json', 'utf8'));
-pjson.oclif.commands = './src/commands';
-const plugin = new Plugin({ root, isRoot: true, pjson, ignoreManifest: true });
-await plugin.load();
-await execute({ args: process.argv.slice(1), loadOptions: { root, pjson, plugins: new Map([[plugin.name, plugin]]) } });
-`;
 
 /** Every output of the runs a suite made, for the secret-hygiene sweep. */
 export const transcripts: string[] = [];
@@ -89,7 +73,7 @@ export interface CliProcess {
 
 /** Spawns `cicd-ir ARGS` from the sources in the repository root. */
 export function spawnCliAsync(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SOURCE_ENTRY, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [DEV_ENTRY, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
