@@ -4,7 +4,7 @@ import type { InventoryItem } from '../engine/evidence.js';
 import { isNotFound, splitRepo, workflowId } from './api.js';
 import { CODEOWNERS_PATHS, ownerFromFile, ownersOf, OWNERS_FILE_PATH, parseCodeowners, parseOwnersFile, type CodeownersRule } from './codeowners.js';
 import { followWorkflow, type ReachedJob, type ReachGraph, type WorkflowFetcher } from './follow.js';
-import { opensFor, workflowTargets } from './opens.js';
+import { NPM_TOKEN_NAME, opensFor, workflowTargets } from './opens.js';
 import { presentSubject, type RepoIdentity, type SubjectCustomization } from './oidc-subject.js';
 import { analyzeWorkflow, WorkflowParseError, type Permissions } from './reach.js';
 
@@ -31,6 +31,9 @@ export function rotationFor(name: string): { rotation: string; detail?: string }
   }
   if (/(^|_)(GH|GITHUB)(_[A-Z0-9]+)*_(PAT|TOKEN)$|(^|_)PAT$|^GH_TOKEN$/i.test(name)) {
     return { rotation: 'github.revoke-tokens', detail: 'likely a GitHub personal access token: revoke it, then store a new one with github.rotate-secret' };
+  }
+  if (NPM_TOKEN_NAME.test(name)) {
+    return { rotation: 'npm.revoke-token', detail: 'an npm publish token: revoke it on the registry, then publish with trusted publishing (OIDC) instead of a stored token' };
   }
   if (/ROLE(_ARN|_TO_ASSUME)?$|_ROLE_|ROLE_ARN/i.test(name)) {
     return { rotation: 'manual', detail: 'holds an identifier (a role ARN), not a credential: contain the role through its OIDC subject' };

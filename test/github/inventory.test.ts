@@ -14,7 +14,8 @@ describe('rotationFor', () => {
     expect(rotation('GH_PAT')).toBe('github.revoke-tokens');
     expect(rotation('AWS_LAYERS_ROLE_ARN')).toBe('manual');
     expect(rotation('SECRETS_AWS_PACKAGING_ROLE_TO_ASSUME')).toBe('manual');
-    expect(rotation('NPM_TOKEN')).toBe('github.rotate-secret');
+    expect(rotation('NPM_TOKEN')).toBe('npm.revoke-token');
+    expect(rotation('NODE_AUTH_TOKEN')).toBe('npm.revoke-token');
     expect(rotation('PYPI_TOKEN')).toBe('github.rotate-secret');
   });
 });

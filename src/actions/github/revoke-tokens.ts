@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineAction } from '../define.js';
 import type { CredentialEvent } from '../../engine/evidence.js';
-import type { Secret } from '../../engine/secret.js';
+import { Secret } from '../../engine/secret.js';
 import type { Clients } from '../../engine/context.js';
 import { httpStatus } from '../../github/api.js';
 import { readTokenFile } from '../../github/token-file.js';
@@ -10,7 +10,9 @@ import { TokenBucket } from '../../github/token-bucket.js';
 const schema = z
   .object({
     /** File with one token a line, or `-` for stdin. Tokens are never accepted inline. */
-    tokens_file: z.string().min(1),
+    tokens_file: z.string().min(1).optional(),
+    /** Token values as Secrets from an earlier step (`${{ steps.scan.outputs.github_tokens }}`). */
+    leaked: z.array(z.instanceof(Secret)).default([]),
     /** Tokens per request: GitHub takes at most 1,000. */
     batch_size: z.number().int().min(1).max(1000).default(1000),
     /** GitHub allows 60 requests an hour to this endpoint. */
@@ -25,6 +27,16 @@ const schema = z
 type Input = z.infer<typeof schema>;
 
 const HOUR_MS = 3_600_000;
+
+/** The tokens to revoke: the file's, then the scan's, deduplicated by fingerprint. */
+async function heldTokens(input: Input): Promise<Secret[]> {
+  const seen = new Set<string>();
+  const out: Secret[] = [];
+  for (const token of [...(input.tokens_file ? await readTokenFile(input.tokens_file) : []), ...input.leaked]) {
+    if (!seen.has(token.fingerprint)) out.push(token), seen.add(token.fingerprint);
+  }
+  return out;
+}
 
 /**
  * Whether a token still authenticates: 401 means revoked or never valid. Anything else
@@ -54,7 +66,7 @@ async function liveTokens(clients: Clients, tokens: Secret[], input: Input): Pro
  */
 export const revokeTokens = defineAction<Input>({
   id: 'github.revoke-tokens',
-  summary: 'Revoke leaked GitHub PATs / OAuth tokens read from a file or stdin (irreversible).',
+  summary: 'Revoke leaked GitHub PATs / OAuth tokens read from a file, stdin or a log scan (irreversible).',
   schema,
   permissions: ['github:unauthenticated'],
   mutating: true,
@@ -66,7 +78,7 @@ export const revokeTokens = defineAction<Input>({
   example: { tokens_file: 'leaked-tokens.txt' },
 
   async plan(ctx, input) {
-    const tokens = await readTokenFile(input.tokens_file);
+    const tokens = await heldTokens(input);
     const live = await liveTokens(ctx.clients, tokens, input);
     const liveSet = new Set(live);
     const batches = Math.ceil(live.length / input.batch_size);
@@ -96,7 +108,7 @@ export const revokeTokens = defineAction<Input>({
 
   async apply(ctx, input, plan) {
     const state = plan.state as { revoke: string[]; skip: string[] };
-    const tokens = (await readTokenFile(input.tokens_file)).filter((t) => state.revoke.includes(t.fingerprint));
+    const tokens = (await heldTokens(input)).filter((t) => state.revoke.includes(t.fingerprint));
     if (tokens.length === 0) return { changed: false, outputs: { revoked: [], skipped: state.skip, failed: [] } };
     const bucket = new TokenBucket(input.requests_per_hour, HOUR_MS, Math.min(input.burst, input.requests_per_hour));
     const github = ctx.clients.githubUnauthenticated();
@@ -131,7 +143,7 @@ export const revokeTokens = defineAction<Input>({
 
   async verify(ctx, input, result) {
     const sent = new Set(result.outputs['revoked'] as string[]);
-    const tokens = (await readTokenFile(input.tokens_file)).filter((t) => sent.has(t.fingerprint));
+    const tokens = (await heldTokens(input)).filter((t) => sent.has(t.fingerprint));
     const live: string[] = [];
     for (const token of tokens) if (await isLive(ctx.clients, token)) live.push(token.fingerprint);
     const failed = (result.outputs['failed'] as string[]).length;

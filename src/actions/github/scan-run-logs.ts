@@ -42,6 +42,22 @@ const ROTATION: Record<Hit['family'], string> = {
   other: 'manual rotation',
 };
 
+/**
+ * GitHub App installation tokens (`ghs_`, a job's GITHUB_TOKEN among them) are not accepted by
+ * POST /credentials/revoke (PATs, OAuth, user-to-server and refresh tokens are): they expire
+ * within an hour or when their job ends.
+ */
+const REVOCABLE_GITHUB = (hit: Hit) => hit.family === 'github' && hit.kind !== 'github-app-token';
+
+/** A long-term AWS access key id (AKIA): deactivated by key rotation. ASIA ids name role sessions. */
+const LONG_TERM_KEY = /^AKIA/;
+
+function rotationOf(hit: Hit): string {
+  if (hit.kind === 'github-app-token') return 'an installation token: it expires when its job ends (github.cancel-runs) or within 1 h';
+  if (hit.family === 'aws' && hit.keyId && !LONG_TERM_KEY.test(hit.keyId)) return 'a role session: aws.revoke-role-sessions on its role';
+  return ROTATION[hit.family];
+}
+
 /** `created` filter of the runs list for the window (GitHub search date syntax). */
 export function createdFilter(since: string, until: string | undefined): string {
   return until ? `${since}..${until}` : `>=${since}`;
@@ -100,7 +116,7 @@ export function findingsFor(fullName: string, isPrivate: boolean, runId: number,
       // A public log is readable by anyone: the credential must be treated as stolen.
       severity: isPrivate ? ('high' as const) : ('critical' as const),
       resource: `github:${fullName}/actions/runs/${runId}`,
-      summary: `${first.kind}${first.name ? ` ${first.name}` : ''} ${first.preview} exposed in ${where}${encoded}${places.length > 1 ? `, ${places.length} places` : ''}; ${ROTATION[first.family]}`,
+      summary: `${first.kind}${first.name ? ` ${first.name}` : ''} ${first.preview} exposed in ${where}${encoded}${places.length > 1 ? `, ${places.length} places` : ''}; ${rotationOf(first)}`,
       ...(at ? { at } : {}),
       evidence: places.slice(0, 20).map(publicHit),
     };
@@ -132,11 +148,13 @@ async function runsToScan(github: Octokit, input: Input): Promise<RunRef[]> {
 function outputsOf(fullName: string, isPrivate: boolean, scanned: number[], exposed: Map<number, Hit[]>) {
   const hits = [...exposed.values()].flat();
   const unique = <T,>(items: T[], key: (item: T) => string) => [...new Map(items.map((item) => [key(item), item])).values()];
-  const githubTokens = unique(hits.filter((hit) => hit.family === 'github'), (hit) => hit.fingerprint).flatMap((hit) => (hit.secret ? [hit.secret] : []));
+  const githubTokens = unique(hits.filter(REVOCABLE_GITHUB), (hit) => hit.fingerprint).flatMap((hit) => (hit.secret ? [hit.secret] : []));
   const npmTokens = unique(hits.filter((hit) => hit.family === 'npm'), (hit) => hit.fingerprint).flatMap((hit) => (hit.secret ? [hit.secret] : []));
   const keyIds = [...new Set(hits.filter((hit) => hit.family === 'aws' && hit.keyId).map((hit) => hit.keyId!))];
+  const longTerm = keyIds.filter((id) => LONG_TERM_KEY.test(id));
+  const sessions = keyIds.filter((id) => !LONG_TERM_KEY.test(id));
   const manual: Array<Pick<PublicHit, 'kind' | 'fingerprint' | 'preview' | 'name'> & { runs: number[] }> = [];
-  for (const hit of hits.filter((candidate) => candidate.family === 'other' || candidate.family === 'npm' || (candidate.family === 'aws' && !candidate.keyId))) {
+  for (const hit of hits.filter((candidate) => candidate.family === 'other' || (candidate.family === 'aws' && !candidate.keyId))) {
     const existing = manual.find((item) => item.fingerprint === hit.fingerprint);
     if (existing) {
       if (hit.run !== undefined && !existing.runs.includes(hit.run)) existing.runs.push(hit.run);
@@ -148,7 +166,8 @@ function outputsOf(fullName: string, isPrivate: boolean, scanned: number[], expo
     exposed_runs: [...exposed.keys()].map((run_id): ExposedRun => ({ repo: fullName, run_id, private: isPrivate })),
     github_tokens: githubTokens satisfies Secret[],
     npm_tokens: npmTokens satisfies Secret[],
-    aws_access_key_ids: keyIds,
+    aws_access_key_ids: longTerm,
+    aws_session_key_ids: sessions,
     manual_rotation: manual,
     hits: hits.length,
     scanned_runs: scanned,
@@ -171,9 +190,10 @@ export const scanRunLogs = defineAction<Input>({
   mutating: false,
   outputs: {
     exposed_runs: 'runs whose logs exposed a credential: [{repo, run_id, private}] (for github.delete-run-logs)',
-    github_tokens: 'GitHub tokens found, as Secrets (for github.revoke-tokens)',
+    github_tokens: 'GitHub tokens POST /credentials/revoke accepts (not ghs_ installation tokens), as Secrets (for github.revoke-tokens)',
     npm_tokens: 'npm tokens found, as Secrets (for npm.revoke-token)',
-    aws_access_key_ids: 'AWS access key ids found (not secret), for key rotation',
+    aws_access_key_ids: 'long-term AWS access key ids (AKIA, not secret) found, for key deactivation and rotation',
+    aws_session_key_ids: 'temporary AWS access key ids (ASIA: role sessions) found, for the CloudTrail hunt',
     manual_rotation: 'other credentials: [{kind, fingerprint, preview, name?, runs}] to rotate by hand',
     hits: 'how many places exposed a credential',
     scanned_runs: 'ids of the runs whose logs were scanned',

@@ -160,8 +160,32 @@ describe('github.revoke-tokens', () => {
     expect(plan.findings?.[0]?.kind).toBe('irreversible');
   });
 
-  it('accepts tokens only from a file: an inline token list is a schema error', () => {
+  it('revokes the tokens a log scan handed over as Secrets, together with the file, each once', async () => {
+    // Given alice's token in the responders' file and alice's and bob's from the scan (as Secrets)
+    const dir = mkdtempSync(join(tmpdir(), 'cicd-ir-tokens-'));
+    const file = join(dir, 'tokens.txt');
+    const [alice, bob] = testWorld.tokens!.map((t) => t.value);
+    writeFileSync(file, `${alice}\n`);
+    const ctx = testContext({ clients: harness.clients() });
+    // When revoked
+    const { first } = await expectIdempotent(revokeTokens, ctx, { tokens_file: file, leaked: [new Secret(alice!), new Secret(bob!)] });
+    // Then both are revoked in one request, alice's once
+    expect(harness.lab.state.tokens.filter((t) => t.revokedAt).map((t) => t.owner).sort()).toEqual(['alice', 'bob']);
+    expect(harness.lab.state.revokeRequests).toHaveLength(1);
+    expect((first.outputs['revoked'] as string[]).sort()).toEqual([fingerprint(alice!), fingerprint(bob!)].sort());
+    expect(JSON.stringify([first, ctx.evidenceRecords, ctx.logs])).not.toContain(bob);
+  });
+
+  it('with neither a file nor scanned tokens, plans nothing and calls nothing', async () => {
+    const ctx = testContext({ clients: harness.clients() });
+    const plan = await revokeTokens.plan(ctx, revokeTokens.schema.parse({}));
+    expect(plan.changes).toEqual([]);
+    expect(harness.lab.state.revokeRequests).toHaveLength(0);
+  });
+
+  it('accepts tokens only from a file or an earlier step: an inline token list is a schema error', () => {
     expect(revokeTokens.schema.safeParse({ tokens: ['ghp_x'] }).success).toBe(false);
+    expect(revokeTokens.schema.safeParse({ leaked: ['ghp_x'] }).success).toBe(false);
     expect(revokeTokens.schema.safeParse({ tokens_file: 'f', batch_size: 1001 }).success).toBe(false);
   });
 });

@@ -57,7 +57,7 @@ function leakWorld(): z.input<typeof GitHubWorld> {
       {
         full_name: 'acme/internal',
         private: true,
-        runs: [{ id: 9101, workflow: '.github/workflows/ci.yml', actor: 'bob', head_sha: sha('7'), created_at: '-2h', jobs: job('build', '-2h'), logs: { build: jobLog([`NPM_TOKEN=${planted.npm}`]) } }],
+        runs: [{ id: 9101, workflow: '.github/workflows/ci.yml', actor: 'bob', head_sha: sha('7'), created_at: '-2h', jobs: job('build', '-2h'), logs: { build: jobLog([`NPM_TOKEN=${planted.npm}`, 'Assumed role: AccessKeyId ASIAQ3EGRWNZTEXAMPLE']) } }],
       },
     ],
   };
@@ -109,11 +109,15 @@ describe('github.scan-run-logs', () => {
     // And GitHub tokens go out as Secrets for github.revoke-tokens, the AWS key id for rotation, the rest for manual rotation
     const tokens = result.outputs['github_tokens'] as Secret[];
     expect(tokens.every(isSecret)).toBe(true);
-    expect(tokens.map((t) => t.fingerprint).sort()).toEqual([fingerprint(planted.ghp), fingerprint(planted.ghs)].sort());
-    expect(tokens.map((t) => t.reveal()).sort()).toEqual([planted.ghp, planted.ghs].sort());
+    // (not the ghs_ installation token: /credentials/revoke refuses those; it dies with its job)
+    expect(tokens.map((t) => t.fingerprint)).toEqual([fingerprint(planted.ghp)]);
+    expect(tokens.map((t) => t.reveal())).toEqual([planted.ghp]);
+    expect(summaries.some((s) => s.startsWith('github-app-token') && s.endsWith('it expires when its job ends (github.cancel-runs) or within 1 h'))).toBe(true);
+    expect((result.outputs['npm_tokens'] as Secret[]).map((t) => t.reveal())).toEqual([planted.npm]);
     expect(result.outputs['aws_access_key_ids']).toEqual([planted.awsKeyId]);
+    expect(result.outputs['aws_session_key_ids']).toEqual([]);
     const manual = result.outputs['manual_rotation'] as Array<{ kind: string; name?: string }>;
-    expect(manual.map((m) => m.kind).sort()).toEqual(['aws-secret-access-key', 'npm-token', 'private-key', 'runner-secret']);
+    expect(manual.map((m) => m.kind).sort()).toEqual(['aws-secret-access-key', 'private-key', 'runner-secret']);
     // And no finding, output, evidence, log line or plan holds any planted value
     expectNoValue(everythingPrintable(ctx, plan, result));
     expect(scanRunLogs.mutating).toBe(false);
@@ -125,7 +129,11 @@ describe('github.scan-run-logs', () => {
     const input = scanRunLogs.schema.parse({ repo: 'acme/internal', since: hoursAgo(24) });
     const result = await scanRunLogs.apply(ctx, input, await scanRunLogs.plan(ctx, input));
     expect(result.outputs['exposed_runs']).toEqual([{ repo: 'acme/internal', run_id: 9101, private: true }]);
-    expect(ctx.findings.map((f) => [f.severity, f.summary.split(' ')[0]])).toEqual([['high', 'npm-token']]);
+    expect(ctx.findings.map((f) => [f.severity, f.summary.split(' ')[0]]).sort()).toEqual([['high', 'aws-access-key-id'], ['high', 'npm-token']]);
+    // And a role session's key id is for the hunt, not for key deactivation
+    expect(result.outputs['aws_session_key_ids']).toEqual(['ASIAQ3EGRWNZTEXAMPLE']);
+    expect(result.outputs['aws_access_key_ids']).toEqual([]);
+    expect(ctx.findings.find((f) => f.summary.startsWith('aws-access-key-id'))!.summary).toContain('a role session: aws.revoke-role-sessions on its role');
     expectNoValue(everythingPrintable(ctx, result));
   });
 });
