@@ -25,6 +25,7 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
   static override examples = [
     '<%= config.bin %> <%= command.id %> --lab scenarios/tj-actions-log-leak.yaml --yes',
     '<%= config.bin %> <%= command.id %> --repo acme/web --workflow deploy.yml --role arn:aws:iam::111122223333:role/deploy --since 2026-11-25T14:00:00Z --incident IR-42 --dry-run',
+    '<%= config.bin %> <%= command.id %> --repo acme/web --workflow release.yml --npm-package @acme/web --keep-caches --incident IR-43 --dry-run',
     '<%= config.bin %> <%= command.id %> --repo acme/web --workflow deploy.yml --aws-user ci-deployer --aws-key-id-secret ARTIFACTS_AWS_ACCESS_KEY_ID --aws-secret-key-secret ARTIFACTS_AWS_SECRET_ACCESS_KEY --tokens-file leaked-tokens.txt --incident IR-42 --yes',
   ];
 
@@ -36,7 +37,11 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
     'aws-user': Flags.string({ description: "IAM user whose static access key the workflow's secrets hold (rotated as leaked)" }),
     'aws-key-id-secret': Flags.string({ description: 'name of the secret (repo, environment or org) holding that key id (default AWS_ACCESS_KEY_ID)' }),
     'aws-secret-key-secret': Flags.string({ description: 'name of the secret (repo, environment or org) holding the secret key (default AWS_SECRET_ACCESS_KEY)' }),
-    'tokens-file': Flags.string({ description: 'file of leaked GitHub tokens (PATs), one a line, to revoke (irreversible)' }),
+    'tokens-file': Flags.string({ description: 'file of leaked GitHub tokens (PATs), one a line, to revoke with those the log scan finds (irreversible)' }),
+    'npm-package': Flags.string({ description: 'npm package the workflow publishes (repeatable): versions published in the window without a release run are flagged', multiple: true }),
+    'npm-release-workflow': Flags.string({ description: 'the workflow of the first repository that publishes those packages (default --workflow)' }),
+    'keep-logs': Flags.boolean({ description: 'do not delete the logs of runs that printed a credential (they are still scanned)' }),
+    'keep-caches': Flags.boolean({ description: "do not purge the repositories' Actions caches" }),
     since: Flags.string({ description: 'start of the suspect window, ISO-8601 with a zone (default: 24 hours ago)' }),
     incident: Flags.string({ description: 'incident name, e.g. IR-42' }),
     lab: Flags.string({ description: 'run against the built-in lab started from this scenario file' }),

@@ -592,7 +592,11 @@ class Evaluator {
     const args = argNodes.map((arg) => this.eval(arg));
     if (args.some((arg) => arg instanceof Unresolved)) return this.unresolved();
     for (const arg of args) {
-      if (containsSecret(arg)) {
+      // union() moves list elements whole (a Secret stays a Secret) and length() of a list counts
+      // its elements: neither can read a value. Every other function (and length of a bare
+      // Secret, its value's length) could.
+      const whole = name === 'union' || (name === 'length' && Array.isArray(arg));
+      if (!whole && containsSecret(arg)) {
         throw new ExpressionError(`a secret cannot be passed to ${name}(): secrets may only be passed whole`, this.source);
       }
     }
@@ -640,7 +644,8 @@ class Evaluator {
         const add = (value: unknown): void => {
           if (Array.isArray(value)) return value.forEach(add);
           if (value === null || value === undefined || value === '') return;
-          const key = JSON.stringify(value);
+          // The same value found in two places is one Secret (its label names where it was found).
+          const key = isSecret(value) ? `secret:${value.fingerprint}` : JSON.stringify(value);
           if (!seen.has(key)) {
             seen.add(key);
             out.push(value);

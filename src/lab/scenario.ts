@@ -335,6 +335,10 @@ export const Scenario = z
          * drills write them to a tokens file (0600, in a temp folder) for github.revoke-tokens.
          */
         leaked_tokens: z.array(z.string().min(1)).default([]),
+        /** npm packages the workflow publishes (contain --npm-package): their window's versions are audited. */
+        npm_packages: z.array(z.string()).default([]),
+        /** The workflow of the first repo that publishes them, when not the contained one (contain --npm-release-workflow). */
+        npm_release_workflow: z.string().optional(),
       })
       .strict()
       .optional(),

@@ -63,6 +63,11 @@ export interface NpmClient {
   revokeToken(key: string | Secret): Promise<'revoked' | 'gone'>;
   /** The packument, or undefined when the package does not exist. */
   packument(name: string): Promise<Packument | undefined>;
+  /**
+   * `GET /-/whoami` authenticated with `token` itself (not the responder's): the account it
+   * belongs to, or undefined when the registry refuses it (401/403: revoked or never valid).
+   */
+  whoami(token: Secret): Promise<string | undefined>;
 }
 
 /** What auth resolution reads: injectable so tests do not depend on the machine. */
@@ -201,9 +206,9 @@ export function createNpmClient(config: ProviderConfig, environment: NpmEnvironm
    * both methods used: GET reads, and a repeated DELETE of a token already gone answers 404,
    * which revokeToken reads as done.
    */
-  async function call(method: 'GET' | 'DELETE', path: string, operation: string, needsAuth: boolean): Promise<Response> {
+  async function call(method: 'GET' | 'DELETE', path: string, operation: string, needsAuth: boolean, as?: Secret): Promise<Response> {
     if (config.dryRun && method !== 'GET') throw new DryRunViolation(`${method} ${operation}`);
-    const bearer = auth(needsAuth);
+    const bearer = as ? as.reveal() : auth(needsAuth);
     for (let n = 1; ; n += 1) {
       let response: Response | undefined;
       try {
@@ -254,6 +259,15 @@ export function createNpmClient(config: ProviderConfig, environment: NpmEnvironm
       if (!response.ok) await fail(response, 'DELETE /-/npm/v1/tokens/token/{key}');
       await response.body?.cancel();
       return 'revoked';
+    },
+    async whoami(token) {
+      const response = await call('GET', '-/whoami', '/-/whoami', false, token);
+      if (response.status === 401 || response.status === 403) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (!response.ok) await fail(response, 'GET /-/whoami');
+      return String(((await response.json()) as { username?: unknown }).username ?? '');
     },
     async packument(name) {
       const response = await call('GET', packagePath(name), '/{package}', false);

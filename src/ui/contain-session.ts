@@ -26,6 +26,10 @@ export interface ContainFlags {
   'aws-key-id-secret'?: string;
   'aws-secret-key-secret'?: string;
   'tokens-file'?: string;
+  'npm-package'?: string[];
+  'npm-release-workflow'?: string;
+  'keep-logs'?: boolean;
+  'keep-caches'?: boolean;
   since?: string;
   incident?: string;
   resume?: string;
@@ -58,6 +62,11 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
   const keyIdSecret = flags['aws-key-id-secret'] ?? fromLab.awsKeyIdSecret;
   const secretKeySecret = flags['aws-secret-key-secret'] ?? fromLab.awsSecretKeySecret;
   const tokens = flags['tokens-file'] ?? tokensFile;
+  const npmPackages = flags['npm-package'] ?? fromLab.npmPackages;
+  const npmReleaseWorkflow = flags['npm-release-workflow'] ?? fromLab.npmReleaseWorkflow;
+  if (npmReleaseWorkflow !== undefined) checkWorkflow('--npm-release-workflow', npmReleaseWorkflow);
+  const badPackages = (npmPackages ?? []).filter((name) => !NPM_PACKAGE.test(name));
+  if (badPackages.length > 0) throw new UsageError(`--npm-package must be an npm package name (name or @scope/name, lower case): got ${badPackages.map((name) => JSON.stringify(name.slice(0, 80))).join(', ')}`, ['e.g. --npm-package @acme/web']);
   return {
     ...(incident && { incident }),
     vars: {
@@ -71,6 +80,10 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
       ...(keyIdSecret && { aws_key_id_secret: keyIdSecret }),
       ...(secretKeySecret && { aws_secret_key_secret: secretKeySecret }),
       ...(tokens && { tokens_file: tokens }),
+      ...(npmPackages?.length && { npm_packages: npmPackages }),
+      ...(npmReleaseWorkflow && { npm_release_workflow: npmReleaseWorkflow }),
+      ...(flags['keep-logs'] && { delete_logs: false }),
+      ...(flags['keep-caches'] && { purge_caches: false }),
     },
   };
 }
@@ -86,10 +99,7 @@ function checkContainFlags(repos: readonly string[] | undefined, workflow: strin
     const shown = badRepos.map((repo) => JSON.stringify(repo.length > 80 ? `${repo.slice(0, 80)}…` : repo));
     throw new UsageError(`--repo must be owner/name (letters, digits, '.', '_', '-'; owner up to 39, name up to 100 characters): got ${shown.join(', ')}`, ['e.g. --repo acme/web']);
   }
-  // A workflow is its file name or its path under .github/workflows (or a numeric id).
-  if (workflow !== undefined && !/^(?:\.github\/workflows\/)?[A-Za-z0-9_.-]+\.ya?ml$|^\d+$/.test(workflow)) {
-    throw new UsageError(`--workflow must be a workflow file name (deploy.yml), its path (.github/workflows/deploy.yml) or its id: got ${JSON.stringify(workflow.slice(0, 80))}`);
-  }
+  if (workflow !== undefined) checkWorkflow('--workflow', workflow);
   const badRoles = (roles ?? []).filter((role) => !principalField('role').safeParse(role).success);
   if (badRoles.length > 0) {
     throw new UsageError(`--role must be a role name or an IAM role ARN: got ${badRoles.map((role) => JSON.stringify(role.slice(0, 80))).join(', ')}`, [
@@ -98,6 +108,16 @@ function checkContainFlags(repos: readonly string[] | undefined, workflow: strin
   }
   if (awsUser !== undefined && !principalField('user').safeParse(awsUser).success) {
     throw new UsageError(`--aws-user must be an IAM user name or user ARN: got ${JSON.stringify(awsUser.slice(0, 80))}`, ['e.g. --aws-user ci-deployer']);
+  }
+}
+
+/** An npm package name as the registry takes it: `name` or `@scope/name`, lower case. */
+const NPM_PACKAGE = /^(@[a-z0-9._~-]+\/)?[a-z0-9._~-]+$/;
+
+/** A workflow is its file name or its path under .github/workflows (or a numeric id). */
+function checkWorkflow(flag: string, workflow: string): void {
+  if (!/^(?:\.github\/workflows\/)?[A-Za-z0-9_.-]+\.ya?ml$|^\d+$/.test(workflow)) {
+    throw new UsageError(`${flag} must be a workflow file name (deploy.yml), its path (.github/workflows/deploy.yml) or its id: got ${JSON.stringify(workflow.slice(0, 80))}`);
   }
 }
 

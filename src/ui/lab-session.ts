@@ -16,6 +16,8 @@ export interface LabIncident {
   awsSecretKeySecret?: string;
   /** Leaked token values the responders hold (written to a tokens file by withTokensFile). */
   leakedTokens?: string[];
+  npmPackages?: string[];
+  npmReleaseWorkflow?: string;
 }
 
 /** The scenario's incident block as flag values. */
@@ -33,6 +35,8 @@ export function labIncident(lab: RunningLab): LabIncident {
     ...(incident.aws_key_id_secret && { awsKeyIdSecret: incident.aws_key_id_secret }),
     ...(incident.aws_secret_key_secret && { awsSecretKeySecret: incident.aws_secret_key_secret }),
     ...(incident.leaked_tokens.length > 0 && { leakedTokens: incident.leaked_tokens }),
+    ...(incident.npm_packages.length > 0 && { npmPackages: incident.npm_packages }),
+    ...(incident.npm_release_workflow && { npmReleaseWorkflow: incident.npm_release_workflow }),
   };
 }
 

@@ -186,9 +186,23 @@ describe('union()', () => {
     expect(roles).toEqual(['deploy', 'release', 'audit']);
   });
 
-  it('refuses a secret like every other function', () => {
-    const s = scope({ inputs: { key: new Secret('AKIA-not-a-real-secret-value') as unknown as string } });
-    expect(() => evaluate('${{ union(inputs.key) }}', s)).toThrow(/secret/);
+  it('moves Secrets whole (one per value, wherever it was found) and lets length() count them, but reads none', () => {
+    // Given the npm tokens of a fanned-out scan: the same value found in two repositories' logs, and another
+    const a = new Secret('npm_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'npm-token found in run 1');
+    const again = new Secret('npm_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'npm-token found in run 2');
+    const b = new Secret('npm_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', 'npm-token found in run 2');
+    const s = scope({ steps: { scan: { outputs: { npm_tokens: [[a], [again, b]] }, status: 'applied' } } });
+    // When united and counted
+    const tokens = evaluate('${{ union(steps.scan.outputs.npm_tokens) }}', s) as unknown[];
+    // Then the same Secret objects arrive, one per value
+    expect(tokens).toEqual([a, b]);
+    expect(tokens[0]).toBe(a);
+    expect(evaluate('${{ length(union(steps.scan.outputs.npm_tokens)) }}', s)).toBe(2);
+    // And a function that could read a value still refuses them (length of a bare Secret is its value's length)
+    const one = scope({ inputs: { key: a as unknown as string } });
+    expect(() => evaluate('${{ length(inputs.key) }}', one)).toThrow(/secret/);
+    expect(() => evaluate("${{ join(union(steps.scan.outputs.npm_tokens), ',') }}", s)).toThrow(/secret/);
+    expect(() => evaluate('${{ toJSON(union(steps.scan.outputs.npm_tokens)) }}', s)).toThrow(/secret/);
   });
 });
 

@@ -9,8 +9,8 @@ import { TokenBucket } from '../../github/token-bucket.js';
 
 const schema = z
   .object({
-    /** File with one token a line, or `-` for stdin. Tokens are never accepted inline. */
-    tokens_file: z.string().min(1).optional(),
+    /** File with one token a line, or `-` for stdin; empty or absent: none. Tokens are never accepted inline. */
+    tokens_file: z.string().optional(),
     /** Token values as Secrets from an earlier step (`${{ steps.scan.outputs.github_tokens }}`). */
     leaked: z.array(z.instanceof(Secret)).default([]),
     /** Tokens per request: GitHub takes at most 1,000. */

@@ -35,8 +35,10 @@ interface Target {
 
 interface State {
   revoke: Target[];
-  /** Already gone (not in the account's token list): nothing to do. */
+  /** Already gone (not in the account's token list; a held value the registry refuses): nothing to do. */
   gone: Target[];
+  /** Held values that still authenticate as another account: the responder's account cannot revoke them. */
+  foreign?: Array<Target & { account: string }>;
 }
 
 const shortKey = (key: string) => key.slice(0, 12);
@@ -73,7 +75,7 @@ function matchValue(value: string, tokens: NpmTokenInfo[]): NpmTokenInfo | 'ambi
 
 async function resolveTargets(ctx: ActionContext, npm: NpmClient, input: Input): Promise<State> {
   const tokens = await npm.listTokens();
-  const state: State = { revoke: [], gone: [] };
+  const state: State = { revoke: [], gone: [], foreign: [] };
   const taken = new Set<string>();
   for (const id of input.token_ids) {
     const matches = tokens.filter((token) => token.key.toLowerCase().startsWith(id.toLowerCase()));
@@ -85,7 +87,12 @@ async function resolveTargets(ctx: ActionContext, npm: NpmClient, input: Input):
   for (const { secret, source } of await heldValues(input)) {
     const match = matchValue(secret.reveal(), tokens);
     if (match === undefined) {
-      state.gone.push({ label: `npm:${npm.host}/token/${secret.fingerprint}`, fingerprint: secret.fingerprint, source });
+      // Not this account's: dead, or live under another account (a maintainer's own token).
+      // Asked with the token itself; never counted gone while it still authenticates.
+      const label = `npm:${npm.host}/token/${secret.fingerprint}`;
+      const account = await npm.whoami(secret);
+      if (account === undefined) state.gone.push({ label, fingerprint: secret.fingerprint, source });
+      else state.foreign!.push({ label, fingerprint: secret.fingerprint, source, account });
     } else if (match === 'ambiguous') {
       // The value itself names it: apply sends it as npm's CLI does (DELETE accepts key or token).
       state.revoke.push({ label: `npm:${npm.host}/token/${secret.fingerprint}`, fingerprint: secret.fingerprint, source });
@@ -95,6 +102,15 @@ async function resolveTargets(ctx: ActionContext, npm: NpmClient, input: Input):
     }
   }
   return state;
+}
+
+function foreignFinding(host: string, target: Target & { account: string }) {
+  return {
+    kind: 'npm-token-other-account',
+    severity: 'high' as const,
+    resource: target.label,
+    summary: `npm token ${target.fingerprint} (${target.source === 'scan' ? 'found in build logs' : 'held by the responder'}) still authenticates as ${target.account}, which the responder's account does not own: revoke it signed in as ${target.account} (npm token revoke), then move publishing to trusted publishing`,
+  };
 }
 
 function npmClient(ctx: ActionContext): NpmClient {
@@ -134,6 +150,7 @@ export const revokeToken = defineAction<Input>({
       })),
       calls: [
         { service: 'npm', operation: 'GET /-/npm/v1/tokens', params: {}, mutating: false, target: npm.host },
+        ...[...state.gone, ...(state.foreign ?? [])].filter((target) => target.source !== 'id').map((target) => ({ service: 'npm', operation: 'GET /-/whoami', params: { as: target.fingerprint }, mutating: false, target: npm.host })),
         ...state.revoke.map((target) => ({
           service: 'npm',
           operation: 'DELETE /-/npm/v1/tokens/token/{key}',
@@ -142,9 +159,10 @@ export const revokeToken = defineAction<Input>({
           target: npm.host,
         })),
       ],
-      ...(state.revoke.length > 0
-        ? { findings: [{ kind: 'irreversible', severity: 'info' as const, resource: `npm:${npm.host}`, summary: `${state.revoke.length} npm token(s) will be revoked; this cannot be undone` }] }
-        : {}),
+      findings: [
+        ...(state.revoke.length > 0 ? [{ kind: 'irreversible', severity: 'info' as const, resource: `npm:${npm.host}`, summary: `${state.revoke.length} npm token(s) will be revoked; this cannot be undone` }] : []),
+        ...(state.foreign ?? []).map((target) => foreignFinding(npm.host, target)),
+      ],
       state,
     };
   },
@@ -180,7 +198,12 @@ export const revokeToken = defineAction<Input>({
     const npm = npmClient(ctx);
     const revoked = new Set(result.outputs['revoked'] as string[]);
     // Resolve again from the registry's list: anything revoked that still resolves is still live.
-    const still = (await resolveTargets(ctx, npm, input)).revoke.map((target) => target.label).filter((label) => revoked.has(label));
+    const now = await resolveTargets(ctx, npm, input);
+    const still = now.revoke.map((target) => target.label).filter((label) => revoked.has(label));
+    const foreign = now.foreign ?? [];
+    if (foreign.length > 0) {
+      return { verified: false, detail: `${foreign.length} token(s) still authenticate as another account (${[...new Set(foreign.map((target) => target.account))].join(', ')}): not revocable with the responder's npm account${still.length ? `; ${still.length} revoked token(s) still listed` : ''}` };
+    }
     if (still.length === 0) return { verified: true, detail: `${revoked.size} token(s) no longer listed on ${npm.host}` };
     return { verified: false, detail: `${still.length} revoked token(s) still listed: ${still.join(', ')}` };
   },
