@@ -61,9 +61,25 @@ const InventoryData = z.object({
   ),
 });
 
+/**
+ * Every CredentialEvent kind, keyed by itself: a kind added to the type and not here fails to
+ * compile, instead of its records being dropped as malformed (npm.revoke-token's `npm-token`
+ * records were, while this list was a literal array).
+ */
+const CREDENTIAL_KINDS: { [K in CredentialEvent['kind']]: K } = {
+  'aws-access-key': 'aws-access-key',
+  'aws-role-sessions': 'aws-role-sessions',
+  'aws-user-sessions': 'aws-user-sessions',
+  'github-secret': 'github-secret',
+  'github-token': 'github-token',
+  'deploy-key': 'deploy-key',
+  'oidc-trust': 'oidc-trust',
+  'npm-token': 'npm-token',
+};
+
 const CredentialData = z.object({
   credential: z.string(),
-  kind: z.enum(['aws-access-key', 'aws-role-sessions', 'aws-user-sessions', 'github-secret', 'github-token', 'deploy-key', 'oidc-trust']),
+  kind: z.enum(CREDENTIAL_KINDS),
   event: z.enum(['issued', 'rotated', 'revoked', 'deactivated', 'deleted', 'restricted']),
   at: z.string(),
   fingerprint: z.string().optional(),
