@@ -61,9 +61,25 @@ const InventoryData = z.object({
   ),
 });
 
+/**
+ * Every CredentialEvent kind, keyed by itself: a kind added to the type and not here fails to
+ * compile, instead of its records being dropped as malformed (npm.revoke-token's `npm-token`
+ * records were, while this list was a literal array).
+ */
+const CREDENTIAL_KINDS: { [K in CredentialEvent['kind']]: K } = {
+  'aws-access-key': 'aws-access-key',
+  'aws-role-sessions': 'aws-role-sessions',
+  'aws-user-sessions': 'aws-user-sessions',
+  'github-secret': 'github-secret',
+  'github-token': 'github-token',
+  'deploy-key': 'deploy-key',
+  'oidc-trust': 'oidc-trust',
+  'npm-token': 'npm-token',
+};
+
 const CredentialData = z.object({
   credential: z.string(),
-  kind: z.enum(['aws-access-key', 'aws-role-sessions', 'aws-user-sessions', 'github-secret', 'github-token', 'deploy-key', 'oidc-trust']),
+  kind: z.enum(CREDENTIAL_KINDS),
   event: z.enum(['issued', 'rotated', 'revoked', 'deactivated', 'deleted', 'restricted']),
   at: z.string(),
   fingerprint: z.string().optional(),
@@ -87,6 +103,28 @@ const CloudTrailData = z.object({
     }),
   ),
 });
+
+/**
+ * What the report reads of one `secret-in-log` evidence item (a PublicHit, src/scan/scanner.ts).
+ * Other evidence shapes (a run's html_url) are not hits and are passed over.
+ */
+const LogHitData = z.object({ kind: z.string(), fingerprint: z.string().startsWith('sha256:'), name: z.string().min(1) });
+
+/** `github:<owner>/<repo>/actions/runs/<run_id>`: the resource of github.scan-run-logs' findings. */
+const RUN_RESOURCE = /^github:([^/]+\/[^/]+)\/actions\/runs\/(\d+)$/;
+
+/** A value the log scan found under a secret's name: never the value, only its fingerprint. */
+export interface LogHit {
+  /** `o/r` of the run whose log showed it. */
+  repo: string;
+  run: number;
+  /** The secret's name as the log gave it (`"NPM_TOKEN":{"value":...}`). */
+  name: string;
+  /** fingerprint() of the value: the same function credential events use. */
+  fingerprint: string;
+  /** The scanner's kind (`npm-token`, `github-pat`, ...). */
+  kind: string;
+}
 
 export interface Seq<T> {
   value: T;
@@ -116,6 +154,8 @@ export interface Collected {
   credentials: Seq<CredentialEvent>[];
   inventory: Seq<InventoryItem & { repo: string; workflow: string }>[];
   findings: Seq<Finding>[];
+  /** Named values github.scan-run-logs found in run logs, one per repo, run, name and value. */
+  logHits: Seq<LogHit>[];
   /** Step records by key, in journal order. */
   steps: Map<string, StepRecord[]>;
   apiCalls: ApiCallJournalRecord[];
@@ -138,11 +178,13 @@ export function collect(records: JournalRecord[], runIdFallback = 'unknown'): Co
     credentials: [],
     inventory: [],
     findings: [],
+    logHits: [],
     steps: new Map(),
     apiCalls: [],
     warnings: [],
   };
   const findingKeys = new Set<string>();
+  const logHitKeys = new Set<string>();
   const inventoryKeys = new Set<string>();
   const sorted = [...records].sort((a, b) => a.seq - b.seq);
   for (const record of sorted) {
@@ -173,6 +215,8 @@ export function collect(records: JournalRecord[], runIdFallback = 'unknown'): Co
           out.warnings.push(`journal seq ${record.seq}: malformed finding, skipped`);
           break;
         }
+        // Before the dedup below, which compares summaries only: two findings may read alike and hold different values.
+        if (f.kind === 'secret-in-log') collectLogHits(out, record, logHitKeys);
         const key = `${f.kind}|${f.resource}|${f.at ?? ''}|${f.summary}`;
         if (findingKeys.has(key)) break;
         findingKeys.add(key);
@@ -187,6 +231,22 @@ export function collect(records: JournalRecord[], runIdFallback = 'unknown'): Co
     }
   }
   return out;
+}
+
+function collectLogHits(out: Collected, record: Extract<JournalRecord, { type: 'finding' }>, keys: Set<string>): void {
+  const m = RUN_RESOURCE.exec(record.finding.resource ?? '');
+  if (!m || !Array.isArray(record.finding.evidence)) return;
+  const repo = m[1]!;
+  const run = Number(m[2]);
+  for (const item of record.finding.evidence) {
+    const parsed = LogHitData.safeParse(item);
+    if (!parsed.success) continue;
+    const { kind, fingerprint, name } = parsed.data;
+    const key = `${repo.toLowerCase()}|${run}|${name}|${fingerprint}`;
+    if (keys.has(key)) continue;
+    keys.add(key);
+    out.logHits.push({ value: { repo, run, name, fingerprint, kind }, seq: record.seq, at: record.at, step: record.step });
+  }
 }
 
 function collectEvidence(out: Collected, record: Extract<JournalRecord, { type: 'evidence' }>, inventoryKeys: Set<string>): void {

@@ -1,6 +1,6 @@
-import type { CredentialEvent } from '../engine/evidence.js';
+import type { CredentialEvent, InventoryItem } from '../engine/evidence.js';
 import { fingerprint } from '../engine/secret.js';
-import { type Collected, type Seq, cancelledRuns, deniedSubjects, foundRoles, isMutatingStep, isoOrUndefined, lastPhase, stringLike } from './collect.js';
+import { type Collected, type LogHit, type Seq, cancelledRuns, deniedSubjects, foundRoles, isMutatingStep, isoOrUndefined, lastPhase, stringLike } from './collect.js';
 import { formatDuration } from './format.js';
 import {
   type CredentialStatus,
@@ -15,6 +15,13 @@ import {
 } from './model.js';
 
 const CLOSING = new Set<CredentialEvent['event']>(['revoked', 'rotated', 'deactivated', 'deleted']);
+/**
+ * Events whose fingerprint names a value that no longer works. Not `rotated`: its fingerprint
+ * is the value put in place (github.rotate-secret), so finding it in a log means the new value
+ * leaked, not that the old one died.
+ */
+const KILLS_VALUE = new Set<CredentialEvent['event']>(['revoked', 'deactivated', 'deleted']);
+const SECRET_KINDS = new Set<InventoryItem['kind']>(['repo-secret', 'environment-secret', 'org-secret']);
 const ms = (iso: string) => Date.parse(iso);
 
 /** Computes every metric of the report from a collected journal. */
@@ -103,6 +110,84 @@ function matchesItem(item: { name: string; scope: string }, credential: string):
   return credential.endsWith(`/${item.name}`) && credential.includes(scopePath(item.scope));
 }
 
+/** Whether a secret of this scope is readable by runs of `repo` (`o/r`): `repo:o/r` and `env:o/r/ENV` by o/r, `org:ORG` by every repository of ORG. */
+function scopeCovers(scope: string, repo: string): boolean {
+  // GitHub owner and repository names are case-insensitive.
+  const s = scope.toLowerCase();
+  const r = repo.toLowerCase();
+  if (s.startsWith('repo:')) return s.slice('repo:'.length) === r;
+  if (s.startsWith('env:')) return s.slice('env:'.length).split('/').slice(0, 2).join('/') === r;
+  if (s.startsWith('org:')) return r.startsWith(`${s.slice('org:'.length)}/`);
+  return false;
+}
+
+const itemKey = (item: Pick<InventoryItem, 'kind' | 'scope' | 'name'>) => `${item.kind}|${item.scope}|${item.name}`;
+
+/**
+ * The inventory secret whose value a log showed under its name in a run of its repository, by
+ * GitHub's precedence (environment over repository over organization secret of the same name):
+ * an org secret only when no repository or environment secret of that name covers the run's
+ * repository; none when a repository and an environment secret (or two environments) could each
+ * have been read, since which one a job reads depends on its environment and the log does not say.
+ */
+function holderOf(secrets: InventoryItem[], hit: LogHit): InventoryItem | undefined {
+  // Secret names are case-insensitive too (GitHub stores them upper case).
+  const named = secrets.filter((item) => item.name.toUpperCase() === hit.name.toUpperCase() && scopeCovers(item.scope, hit.repo));
+  const specific = named.filter((item) => item.kind !== 'org-secret');
+  if (specific.length > 0) return specific.length === 1 ? specific[0] : undefined;
+  return named.length === 1 ? named[0] : undefined;
+}
+
+/** A value the log scan found in an inventory secret, and the first event that made it worthless. */
+interface FoundValue {
+  fingerprint: string;
+  runs: number[];
+  killedBy?: CredentialEvent & { at: string };
+}
+
+/**
+ * Per inventory secret (itemKey), the values github.scan-run-logs found in it: a value counts
+ * for a secret only when the log named it so (never by name alone across repositories: two
+ * repositories' NPM_TOKENs are different tokens), and it is dead when a revoked, deactivated or
+ * deleted credential event carries its fingerprint (npm.revoke-token, github.revoke-tokens).
+ */
+function valuesFoundBySecret(c: Collected): Map<string, FoundValue[]> {
+  const secrets = c.inventory.map((i) => i.value).filter((item) => SECRET_KINDS.has(item.kind));
+  const killers = c.credentials
+    .map((e) => ({ ...e.value, at: isoOrUndefined(e.value.at) }))
+    .filter((e): e is CredentialEvent & { at: string } => e.at !== undefined && e.fingerprint !== undefined && KILLS_VALUE.has(e.event))
+    .sort((a, b) => a.at.localeCompare(b.at));
+  const out = new Map<string, Map<string, FoundValue>>();
+  for (const { value: hit } of c.logHits) {
+    const holder = holderOf(secrets, hit);
+    if (!holder) continue;
+    const values = out.get(itemKey(holder)) ?? new Map<string, FoundValue>();
+    out.set(itemKey(holder), values);
+    const found = values.get(hit.fingerprint);
+    if (found) {
+      if (!found.runs.includes(hit.run)) found.runs.push(hit.run);
+      continue;
+    }
+    const killedBy = killers.find((e) => e.fingerprint === hit.fingerprint);
+    values.set(hit.fingerprint, { fingerprint: hit.fingerprint, runs: [hit.run], ...(killedBy ? { killedBy } : {}) });
+  }
+  return new Map([...out].map(([key, values]) => [key, [...values.values()].map((v) => ({ ...v, runs: v.runs.sort((a, b) => a - b) }))]));
+}
+
+const CREDENTIAL_LABEL: Partial<Record<CredentialEvent['kind'], string>> = { 'npm-token': 'npm token', 'github-token': 'GitHub token', 'aws-access-key': 'AWS access key' };
+
+function inLogsOf(runs: number[]): string {
+  return runs.length === 1 ? `the log of run ${runs[0]}` : `the logs of runs ${runs.join(', ')}`;
+}
+
+/** `revoked as npm token sha256:… found in the log of run 9123456701; the secret still holds the revoked value: replace it (npm: trusted publishing)`. */
+function deadValuesNote(found: FoundValue[]): string {
+  const how = found.map((v) => `${v.killedBy!.event} as ${CREDENTIAL_LABEL[v.killedBy!.kind] ?? v.killedBy!.kind} ${v.fingerprint} found in ${inLogsOf(v.runs)}`);
+  const value = found.length === 1 ? `the ${found[0]!.killedBy!.event} value` : 'a dead value';
+  const hint = found.some((v) => v.killedBy!.kind === 'npm-token') ? ' (npm: trusted publishing)' : '';
+  return `${how.join('; ')}; the secret still holds ${value}: replace it${hint}`;
+}
+
 /** `arn:aws:sts::111122223333:assumed-role/deploy/GitHubActions` -> account and role name. */
 function assumedRole(identity: string): { account: string; role: string } | undefined {
   const m = /^arn:aws[\w-]*:sts::(\d{12}):assumed-role\/([^/]+)\//.exec(identity);
@@ -179,13 +264,22 @@ export function exposureWindows(c: Collected): Exposure[] {
       if (fingerprint(newId) === v.fingerprint) secretsHolding.set(oldId, [...(secretsHolding.get(oldId) ?? []), v.credential]);
     }
   }
+  const foundBySecret = valuesFoundBySecret(c);
   for (const { value: item } of c.inventory) {
-    if (!['repo-secret', 'environment-secret', 'org-secret'].includes(item.kind)) continue;
+    if (!SECRET_KINDS.has(item.kind)) continue;
     for (const [oldId, secrets] of secretsHolding) {
       if (candidates.has(oldId) && secrets.some((secret) => matchesItem(item, secret))) candidates.get(oldId)!.jobs.push(...item.jobs);
     }
+    // A value the log scan found in this secret was readable by its jobs until it was revoked.
+    const found = foundBySecret.get(itemKey(item)) ?? [];
+    for (const v of found.filter((f) => f.killedBy)) {
+      for (const cand of candidates.values()) {
+        if (cand.events.some((e) => e.value.fingerprint === v.fingerprint && KILLS_VALUE.has(e.value.event))) cand.jobs.push(...item.jobs);
+      }
+    }
+    const allFoundDead = found.length > 0 && found.every((f) => f.killedBy);
     const matched = [...candidates.values()].filter((cand) => matchesItem(item, cand.credential));
-    if (matched.length === 0) matched.push(get(`secret:${scopePath(item.scope)}/${item.name}`, 'github-secret'));
+    if (matched.length === 0 && !allFoundDead) matched.push(get(`secret:${scopePath(item.scope)}/${item.name}`, 'github-secret'));
     for (const cand of matched) cand.jobs.push(...item.jobs);
   }
   const out: Exposure[] = [];
@@ -270,6 +364,7 @@ export function exposureWindows(c: Collected): Exposure[] {
 export function credentialInventory(c: Collected): Metrics['credentials'] {
   const items: CredentialStatus[] = [];
   const everySecret = new Set<string>();
+  const foundBySecret = valuesFoundBySecret(c);
   for (const { value: item } of c.inventory) {
     const base = { kind: item.kind, name: item.name, scope: item.scope, jobs: item.jobs, rotation: item.rotation };
     if (item.kind === 'all-secrets') {
@@ -289,6 +384,13 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
     const restricted = events.find((e) => e.event === 'restricted');
     if (closing) {
       items.push({ ...base, status: closing.event as CredentialStatus['status'], at: closing.at, open: false });
+      continue;
+    }
+    // No event names the secret; it is closed when every value the log scan found in it is dead.
+    const found = foundBySecret.get(itemKey(item)) ?? [];
+    if (found.length > 0 && found.every((v) => v.killedBy)) {
+      const last = found.map((v) => v.killedBy!).sort((a, b) => a.at.localeCompare(b.at)).at(-1)!;
+      items.push({ ...base, status: last.event as CredentialStatus['status'], at: last.at, open: false, note: deadValuesNote(found) });
       continue;
     }
     if (item.kind === 'github-token') {
@@ -316,12 +418,14 @@ export function credentialInventory(c: Collected): Metrics['credentials'] {
       }
       continue;
     }
-    items.push({
-      ...base,
-      status: 'open',
-      open: true,
-      ...(restricted ? { note: `trust restricted at ${restricted.at}, but sessions issued before it were not revoked` } : {}),
-    });
+    const live = found.filter((v) => !v.killedBy);
+    const notes = [
+      ...(restricted ? [`trust restricted at ${restricted.at}, but sessions issued before it were not revoked`] : []),
+      ...(live.length
+        ? [`the log scan found its value${live.length > 1 ? 's' : ''} ${live.map((v) => `${v.fingerprint} in ${inLogsOf(v.runs)}`).join(', ')}, and no revocation names ${live.length > 1 ? 'them' : 'that value'}`]
+        : []),
+    ];
+    items.push({ ...base, status: 'open', open: true, ...(notes.length ? { note: notes.join('; ') } : {}) });
   }
   const open = items.filter((i) => i.open).length;
   return { reachable: items.length, closed: items.length - open, open, items, everySecretReachableBy: [...everySecret].sort() };

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { findingsFor } from '../../src/actions/github/scan-run-logs.js';
 import type { JournalRecord } from '../../src/engine/journal.js';
+import { fingerprint } from '../../src/engine/secret.js';
 import { collect, stringLike } from '../../src/report/collect.js';
-import { computeMetrics } from '../../src/report/metrics.js';
+import { computeMetrics, openItems } from '../../src/report/metrics.js';
+import { scanText } from '../../src/scan/index.js';
+import { jobLog, planted, tjActionsDump } from '../scan/fixtures.js';
 
 /** Just enough journal for the linking rules, in the shape the real producers write. */
 function journal(extra: Record<string, unknown>[]): JournalRecord[] {
@@ -89,5 +93,111 @@ describe("a job's GITHUB_TOKEN", () => {
     // When the cancel reported the run still running / Then the token stays open
     const still = computeMetrics(collect(journal([inventory([tokenItem]), runs({}), cancel('applied', { cancelled: [7], still_running: [7] }), cancel('verified')])));
     expect(still.credentials.items[0]).toMatchObject({ status: 'open', open: true });
+  });
+});
+
+describe('a secret closed through the log scan\'s fingerprint', () => {
+  const otherNpm = 'npm_' + 'Zy9Xw7Vu5Ts3Rq1Po9Nm7Lk5Ji3Hg1Fe9Dc7';
+  const at = '2026-11-25T09:00:00Z';
+  const secretItem = (kind: string, scope: string, name: string) => ({ kind, name, scope, jobs: ['ci.yml#build'], rotation: 'github.rotate-secret' });
+  const inventoryOf = (repo: string, items: Record<string, unknown>[]) => ({ type: 'evidence', step: 'inventory', kind: 'inventory', data: { repo, workflow: '.github/workflows/ci.yml', items } });
+  // The finding github.scan-run-logs journals for a run whose log carried the tj-actions dump.
+  const scanFinding = (repo: string, run: number, secrets: Record<string, string>) => {
+    const hits = scanText(jobLog(['##[group]Run tj-actions/changed-files@v45', tjActionsDump(secrets)]), { source: 'build/3_changed-files.txt', run, job: 'build' });
+    const [finding, ...more] = findingsFor(repo, false, run, hits, at);
+    expect(more).toHaveLength(Object.keys(secrets).length - 1);
+    // Through JSON, as the journal writes it.
+    return [finding, ...more].map((f) => JSON.parse(JSON.stringify({ type: 'finding', step: 'scan', finding: f })) as Record<string, unknown>);
+  };
+  const npmRevoked = (value: string) => ({
+    type: 'evidence',
+    step: 'revoke-npm',
+    kind: 'credential',
+    data: { credential: 'npm:registry.npmjs.org/token/a1b2c3d4e5f6', kind: 'npm-token', event: 'revoked', at: '2026-11-25T10:05:00.000Z', fingerprint: fingerprint(value), detail: 'registry registry.npmjs.org; found in build logs' },
+  });
+  const runs = (repo: string, id: number) => ({
+    type: 'evidence',
+    kind: 'workflow-runs',
+    data: { repo, workflow: '.github/workflows/ci.yml', runs: [{ id, event: 'push', head_sha: 'abc', status: 'completed', conclusion: 'success', created_at: at, jobs: [{ id: 1, name: 'build', started_at: '2026-11-25T09:00:10Z', completed_at: '2026-11-25T09:03:00Z', conclusion: 'success' }] }] },
+  });
+  const metricsOf = (records: Record<string, unknown>[]) => {
+    const c = collect(journal(records));
+    expect(c.warnings).toEqual([]);
+    return computeMetrics(c);
+  };
+  const item = (m: ReturnType<typeof computeMetrics>, scope: string, name = 'NPM_TOKEN') => m.credentials.items.find((i) => i.scope === scope && i.name === name)!;
+
+  it('closes the secret whose value the log showed under its name once that value is revoked', () => {
+    // Given NPM_TOKEN of acme/app, the scan finding its value in run 9123456701 of acme/app
+    const given = [inventoryOf('acme/app', [secretItem('repo-secret', 'repo:acme/app', 'NPM_TOKEN')]), runs('acme/app', 9123456701), ...scanFinding('acme/app', 9123456701, { NPM_TOKEN: planted.npm })];
+    const before = metricsOf(given);
+    expect(item(before, 'repo:acme/app')).toMatchObject({ status: 'open', open: true, note: `the log scan found its value ${fingerprint(planted.npm)} in the log of run 9123456701, and no revocation names that value` });
+    // When npm.revoke-token revokes that value
+    const m = metricsOf([...given, npmRevoked(planted.npm)]);
+    // Then the secret is closed at the revocation, and the note says how and what is left to do
+    expect(item(m, 'repo:acme/app')).toEqual({
+      ...secretItem('repo-secret', 'repo:acme/app', 'NPM_TOKEN'),
+      status: 'revoked',
+      at: '2026-11-25T10:05:00.000Z',
+      open: false,
+      note: `revoked as npm token ${fingerprint(planted.npm)} found in the log of run 9123456701; the secret still holds the revoked value: replace it (npm: trusted publishing)`,
+    });
+    expect(m.credentials.open).toBe(before.credentials.open - 1);
+    expect(openItems(collect(journal([...given, npmRevoked(planted.npm)])), m).filter((o) => o.kind !== 'finding' && o.summary.includes('NPM_TOKEN'))).toEqual([]);
+    // And its exposure is the revoked token's, from the job that could read it, not an open secret
+    expect(m.exposure.filter((e) => e.credential.includes('NPM_TOKEN'))).toEqual([]);
+    expect(m.exposure.find((e) => e.kind === 'npm-token')).toMatchObject({ status: 'revoked', from: '2026-11-25T09:00:10.000Z', fromBasis: 'job-start', to: '2026-11-25T10:05:00.000Z' });
+  });
+
+  it('stays OPEN when the revoked token is another value, or only some of the values found were revoked', () => {
+    // Given the scan found one value and another npm token was revoked
+    const found = [inventoryOf('acme/app', [secretItem('repo-secret', 'repo:acme/app', 'NPM_TOKEN')]), ...scanFinding('acme/app', 9123456701, { NPM_TOKEN: planted.npm })];
+    expect(item(metricsOf([...found, npmRevoked(otherNpm)]), 'repo:acme/app')).toMatchObject({ status: 'open', open: true });
+    // Given the secret held a second value in a later run, never revoked
+    const twoValues = [...found, ...scanFinding('acme/app', 9123456702, { NPM_TOKEN: otherNpm }), npmRevoked(planted.npm)];
+    const m = metricsOf(twoValues);
+    expect(item(m, 'repo:acme/app')).toMatchObject({ status: 'open', open: true, note: `the log scan found its value ${fingerprint(otherNpm)} in the log of run 9123456702, and no revocation names that value` });
+    expect(m.exposure.find((e) => e.credential === 'secret:acme/app/NPM_TOKEN')).toMatchObject({ status: 'open' });
+  });
+
+  it('links a run only to a secret its repository can read, the most specific one of that name', () => {
+    const repoItem = secretItem('repo-secret', 'repo:acme/app', 'NPM_TOKEN');
+    const orgItem = secretItem('org-secret', 'org:acme', 'NPM_TOKEN');
+    const revoked = npmRevoked(planted.npm);
+    // Given the value showed in a run of other/app: neither acme secret held it
+    const elsewhere = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('other/app', 7001, { NPM_TOKEN: planted.npm }), revoked]);
+    expect([item(elsewhere, 'repo:acme/app').status, item(elsewhere, 'org:acme').status]).toEqual(['open', 'open']);
+    // Given it showed in a run of acme/web, which has no NPM_TOKEN of its own: the org secret held it
+    const web = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('acme/web', 7002, { NPM_TOKEN: planted.npm }), revoked]);
+    expect(item(web, 'org:acme')).toMatchObject({ status: 'revoked', open: false, at: '2026-11-25T10:05:00.000Z' });
+    expect(item(web, 'repo:acme/app').open).toBe(true);
+    // Given it showed in a run of acme/app: the repository's secret overrides the org's, so only it is closed
+    const app = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('acme/app', 7003, { NPM_TOKEN: planted.npm }), revoked]);
+    expect([item(app, 'repo:acme/app').status, item(app, 'org:acme').status]).toEqual(['revoked', 'open']);
+    // Given a repository and an environment secret of that name: which one the job read is unknown, both stay open
+    const envItem = secretItem('environment-secret', 'env:acme/app/prod', 'NPM_TOKEN');
+    const both = metricsOf([inventoryOf('acme/app', [repoItem, envItem]), ...scanFinding('acme/app', 7004, { NPM_TOKEN: planted.npm }), revoked]);
+    expect([item(both, 'repo:acme/app').open, item(both, 'env:acme/app/prod').open]).toEqual([true, true]);
+    // And an environment secret alone is closed by a run of its repository
+    const env = metricsOf([inventoryOf('acme/app', [envItem]), ...scanFinding('acme/app', 7005, { NPM_TOKEN: planted.npm }), revoked]);
+    expect(item(env, 'env:acme/app/prod')).toMatchObject({ status: 'revoked', open: false });
+  });
+
+  it('closes a GH_PAT secret through github.revoke-tokens, and never through a rotation record', () => {
+    const fp = fingerprint(planted.ghp);
+    const given = [inventoryOf('acme/app', [secretItem('repo-secret', 'repo:acme/app', 'GH_PAT'), secretItem('repo-secret', 'repo:acme/app', 'NPM_TOKEN')]), ...scanFinding('acme/app', 9123456701, { GH_PAT: planted.ghp, NPM_TOKEN: planted.npm })];
+    // Given github.revoke-tokens revoked the PAT the scan found
+    const m = metricsOf([...given, { type: 'evidence', step: 'revoke-tokens', kind: 'credential', data: { credential: fp, kind: 'github-token', event: 'revoked', at: '2026-11-25T10:06:00.000Z', fingerprint: fp } }]);
+    // Then GH_PAT is closed and NPM_TOKEN, found in the same log but not revoked, is not
+    expect(item(m, 'repo:acme/app', 'GH_PAT')).toMatchObject({
+      status: 'revoked',
+      at: '2026-11-25T10:06:00.000Z',
+      open: false,
+      note: `revoked as GitHub token ${fp} found in the log of run 9123456701; the secret still holds the revoked value: replace it`,
+    });
+    expect(item(m, 'repo:acme/app').open).toBe(true);
+    // Given only a rotation record with that fingerprint: it names the value put in place, so the leaked one is not dead
+    const rotated = metricsOf([...given, { type: 'evidence', kind: 'credential', data: { credential: 'secret:acme/lib/GH_PAT', kind: 'github-secret', event: 'rotated', at: '2026-11-25T10:06:00.000Z', fingerprint: fp } }]);
+    expect(item(rotated, 'repo:acme/app', 'GH_PAT')).toMatchObject({ status: 'open', open: true });
   });
 });

@@ -184,7 +184,7 @@ describe('buildTimeline on the tj-actions containment journal', () => {
     const t = buildTimeline(records, { now: NOW });
     // Then the report is still produced and says what it skipped
     expect(t.entries).toHaveLength(55);
-    expect(t.warnings).toEqual(['journal seq 56: evidence credential malformed at kind: Invalid option: expected one of "aws-access-key"|"aws-role-sessions"|"aws-user-sessions"|"github-secret"|"github-token"|"deploy-key"|"oidc-trust"; skipped']);
+    expect(t.warnings).toEqual(['journal seq 56: evidence credential malformed at kind: Invalid option: expected one of "aws-access-key"|"aws-role-sessions"|"aws-user-sessions"|"github-secret"|"github-token"|"deploy-key"|"oidc-trust"|"npm-token"; skipped']);
     expect(buildTimeline([], { runId: 'empty', now: NOW })).toMatchObject({ runId: 'empty', status: 'incomplete', entries: [], openItems: [] });
   });
 });
