@@ -5,7 +5,10 @@ import { ExitCode } from '../engine/exit-codes.js';
 import { JOURNAL_FILE } from '../engine/run-dir.js';
 import { runHunt, sourceFor, type HuntFinding, type HuntedIdentity, type HuntSource } from '../hunt/index.js';
 import { commandRuntime } from '../ui/runtime.js';
+import { stepKind } from '../lab/aws/index.js';
 import { startLab, type RunningLab } from '../lab/index.js';
+import { publishOverHttp } from '../lab/npm/index.js';
+import { NpmPublishParams, resolveSecretCredential, scenarioSecrets } from '../lab/scenario.js';
 import type { Timeline } from '../report/model.js';
 import { runContain, type ContainResult } from '../ui/contain-session.js';
 import { lineReporter } from '../ui/lines.js';
@@ -54,22 +57,34 @@ type Step = RunningLab['scenario']['attacker'][number];
 function usesOnlyExpectedOpen(lab: RunningLab, step: Step, expectOpen: readonly string[]): boolean {
   if (expectOpen.includes(step.credential)) return true;
   // A token value held in a secret the scenario names (`expect_open: [LUMEN_BOT_PAT]`).
-  const { github } = lab.scenario;
-  const names = [
-    ...github.orgs.flatMap((o) => o.secrets),
-    ...github.repos.flatMap((r) => [...r.secrets, ...r.environments.flatMap((e) => e.secrets)]),
-  ]
+  const names = scenarioSecrets(lab.scenario.github)
     .filter((s) => s.value === step.credential)
     .map((s) => s.name);
   return names.some((name) => expectOpen.includes(name));
 }
 
 /**
+ * An `npm:publish` step as the attacker makes it: an HTTP PUT of the version to the lab
+ * registry with the stolen token (a secret name resolved to its value). 2xx is a success,
+ * 401/403 a refusal; anything else (the registry unreachable, a 5xx after retries) is an
+ * error, so a drill never counts a publish it could not make as denied.
+ */
+async function playNpmPublish(lab: RunningLab, step: Step): Promise<{ outcome: DrillAttack['outcome']; why: string }> {
+  const { package: name, version } = NpmPublishParams.parse(step.params);
+  const token = resolveSecretCredential(lab.scenario.github, step.credential);
+  const response = await publishOverHttp(lab.endpoints.npm ?? lab.providerConfig.npm!.registryUrl!, token, name, version);
+  const why = `PUT ${name}@${version}: HTTP ${response.status}${response.error ? ` ${response.error}` : ''}`;
+  if (response.status >= 200 && response.status < 300) return { outcome: 'success', why };
+  return { outcome: response.status === 401 || response.status === 403 ? 'denied' : 'error', why };
+}
+
+/**
  * Plays the scenario's after-containment steps: AWS ones through the lab's attacker (real
  * requests to IAM/STS, recorded in CloudTrail), `github:` ones with the stolen token through the
- * GitHub lab, and narrative ones (npm, ...) are not emulated: they count only when expected open.
+ * GitHub lab, `npm:publish` ones over HTTP to the lab registry, and narrative ones (PyPI, ...)
+ * are not emulated: they count only when expected open.
  */
-async function playAfterContainment(lab: RunningLab, expectOpen: readonly string[], secrets: readonly KnownSecret[]): Promise<DrillAttack[]> {
+export async function playAfterContainment(lab: RunningLab, expectOpen: readonly string[], secrets: readonly KnownSecret[]): Promise<DrillAttack[]> {
   const aws = new Map((await lab.aws.playAttacker('after-containment')).map((outcome) => [outcome.step, outcome]));
   const attacks: DrillAttack[] = [];
   for (const [index, step] of lab.scenario.attacker.entries()) {
@@ -85,6 +100,8 @@ async function playAfterContainment(lab: RunningLab, expectOpen: readonly string
       const response = await lab.github.callAs(step.credential, step.call.slice('github:'.length));
       outcome = response.status < 400 ? 'success' : 'denied';
       why = `HTTP ${response.status}`;
+    } else if (stepKind(step) === 'npm') {
+      ({ outcome, why } = await playNpmPublish(lab, step));
     } else {
       outcome = 'not-emulated';
       why = 'not emulated by the lab';

@@ -16,7 +16,8 @@ export interface DrillAttack {
   call: string;
   /** The credential as the scenario names it, secrets masked. */
   credential: string;
-  outcome: 'success' | 'denied' | 'not-emulated';
+  /** `error`: the step could not be played to an answer (a registry still failing after retries): never counted as denied. */
+  outcome: 'success' | 'denied' | 'not-emulated' | 'error';
   expected: 'denied' | 'expected-open';
   passed: boolean;
   detail: string;

@@ -15,7 +15,7 @@ const KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{12,}$/;
 
 /**
  * Every secret the lab holds at the end of a run: the scenario's GitHub secret values and
- * tokens, AWS secret keys and session secrets, and what the lab minted or decrypted during the
+ * tokens, AWS secret keys and session secrets, npm tokens, and what the lab minted or decrypted during the
  * run (new access keys' secrets, session tokens, GitHub secret plaintexts the responders put).
  */
 export function labSecrets(lab: RunningLab): KnownSecret[] {
@@ -33,6 +33,7 @@ export function labSecrets(lab: RunningLab): KnownSecret[] {
   for (const token of github.tokens) add(token.value, `scenario ${token.kind} of ${token.owner ?? 'someone'}`);
   for (const account of aws.accounts) for (const user of account.users) for (const key of user.access_keys) add(key.secret, `scenario access key secret of ${user.name}`);
   for (const session of aws.sessions) add(session.secret, `scenario session secret ${session.id}`);
+  for (const token of lab.scenario.npm?.tokens ?? []) add(token.value, 'scenario npm token');
   // What the run changed: the lab's state now.
   for (const [, repo] of lab.github.state.repos) {
     for (const [name, s] of repo.secrets) add(s.value.reveal(), `repo secret ${repo.fullName}/${name} as the lab decrypted it`);
@@ -47,6 +48,7 @@ export function labSecrets(lab: RunningLab): KnownSecret[] {
     add(session.sessionToken, `session token ${session.accessKeyId}`);
   }
   add(lab.providerConfig.github?.token, "the responder's lab GitHub token");
+  add(lab.providerConfig.npm?.token, "the responder's lab npm token");
   add(lab.providerConfig.aws?.credentials && 'secretAccessKey' in lab.providerConfig.aws.credentials ? lab.providerConfig.aws.credentials.secretAccessKey : undefined, "the responder's lab AWS secret key");
   return [...found].map(([value, origin]) => ({ value, origin }));
 }

@@ -7,7 +7,7 @@ import { createGitHubService, type GitHubLab } from './github/index.js';
 import { serveService, type ServedService } from './http.js';
 import { loadScenario } from './load-scenario.js';
 import { createNpmService, type NpmLab } from './npm/index.js';
-import type { Scenario } from './scenario.js';
+import { resolveSecretCredential, type Scenario } from './scenario.js';
 import type { FaultProfile, Lab, LabContext, LabRequest } from './types.js';
 import { UsageError } from '../engine/errors.js';
 
@@ -40,8 +40,9 @@ function resolveFaults(faults: StartLabOptions['faults']): FaultProfile {
 }
 
 /**
- * Starts the lab for a scenario file: GitHub REST, IAM, STS and CloudTrail on loopback ports,
- * with the attacker's history already in the trail. The returned providerConfig is all the
+ * Starts the lab for a scenario file: GitHub REST, IAM, STS, CloudTrail and the npm registry on
+ * loopback ports, with the attacker's history already played (AWS calls in the trail, npm
+ * publishes in the registry). The returned providerConfig is all the
  * product needs to point its real clients at it.
  */
 export async function startLab(scenarioFile: string, options: StartLabOptions = {}): Promise<RunningLab> {
@@ -53,7 +54,7 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
   const github = createGitHubService(scenario.github, context, { seed });
   const aws = createAwsLab(scenario.aws, scenario.attacker, context);
   const cloudtrail = createCloudTrailService(context);
-  const npm = createNpmService(scenario.npm, context);
+  const npm = createNpmService(scenario.npm, context, { attacker: scenario.attacker, resolveCredential: (credential) => resolveSecretCredential(scenario.github, credential) });
 
   const log: LabRequest[] = [];
   const served: ServedService[] = [];

@@ -239,6 +239,9 @@ export const AwsWorld = z
   })
   .strict();
 
+/** An npm package name (`name` or `@scope/name`). */
+const NpmPackageName = z.string().regex(/^(@[a-z0-9._~-]+\/)?[a-z0-9._~-]+$/, 'an npm package name');
+
 /**
  * The npm registry stand-in (src/lab/npm): the project's packages with their publish times,
  * and the account's tokens. `id` is the token's key (`GET /-/npm/v1/tokens` `key`); unset, it
@@ -250,7 +253,7 @@ export const NpmWorld = z
       .array(
         z
           .object({
-            name: z.string().regex(/^(@[a-z0-9._~-]+\/)?[a-z0-9._~-]+$/, 'an npm package name'),
+            name: NpmPackageName,
             versions: z.array(z.object({ version: z.string().min(1), published_at: Offset, published_by: z.string().optional() }).strict()).default([]),
           })
           .strict(),
@@ -272,6 +275,12 @@ export const NpmWorld = z
   })
   .strict();
 
+/** The params of an `npm:publish` step: what `npm publish` of that version sends. */
+export const NpmPublishParams = z.object({ package: NpmPackageName, version: z.string().min(1) }).strict();
+
+/** The npm calls the lab's registry plays (src/lab/npm); any other `npm:` call is a typo. */
+const NPM_CALLS = new Set(['npm:publish']);
+
 /** One thing the attacker does with a stolen credential. */
 export const AttackerStep = z
   .object({
@@ -283,9 +292,15 @@ export const AttackerStep = z
     /** `history`: happened before the responders arrived (at `at`); `after-containment`: played by drills after contain. */
     phase: z.enum(['history', 'after-containment']).default('history'),
     at: Offset.optional(),
-    /** A session id (aws.sessions), an access key id (AKIA...), or `oidc:<subject>` to re-assume. */
+    /**
+     * A session id (aws.sessions), an access key id (AKIA...), or `oidc:<subject>` to re-assume;
+     * for `github:` and `npm:` steps a token value, or (npm) the name of the secret that holds it.
+     */
     credential: z.string(),
-    /** `iam:CreateAccessKey`, `s3:ListBuckets`, `sts:AssumeRoleWithWebIdentity`, `github:GET /repos/{o}/{r}`. */
+    /**
+     * `iam:CreateAccessKey`, `s3:ListBuckets`, `sts:AssumeRoleWithWebIdentity`, `github:GET /repos/{o}/{r}`,
+     * `npm:publish` (params `{package, version}`).
+     */
     call: z.string(),
     params: z.record(z.string(), z.unknown()).default({}),
     region: z.string().default('us-east-1'),
@@ -301,7 +316,17 @@ export const AttackerStep = z
     /** Why the step is there / what the responder must do about it (for tabletop readers). */
     note: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((step, issues) => {
+    // npm steps are played against the lab registry: a wrong call or param must fail at load, at its line.
+    if (!step.call.toLowerCase().startsWith('npm:')) return;
+    if (!NPM_CALLS.has(step.call)) {
+      issues.addIssue({ code: z.ZodIssueCode.custom, path: ['call'], message: `the lab's npm registry plays ${[...NPM_CALLS].join(', ')}, not ${step.call}` });
+      return;
+    }
+    const params = NpmPublishParams.safeParse(step.params);
+    if (!params.success) for (const issue of params.error.issues) issues.addIssue({ ...issue, path: ['params', ...issue.path] });
+  });
 
 export const Scenario = z
   .object({
@@ -369,4 +394,32 @@ export function offsetMs(offset: string): number {
     total += Number(match[1]) * units[match[2]!]!;
   }
   return sign * total;
+}
+
+/** One GitHub secret of a scenario, with where it lives. */
+export interface ScenarioSecret {
+  name: string;
+  value: string;
+  scope: 'environment' | 'repo' | 'org';
+}
+
+/**
+ * Every GitHub secret of a scenario, the most specific first (environment, repository, then
+ * organization secrets), the order in which GitHub lets one shadow another of the same name.
+ */
+export function scenarioSecrets(github: Scenario['github']): ScenarioSecret[] {
+  return [
+    ...github.repos.flatMap((r) => r.environments.flatMap((e) => e.secrets.map((s) => ({ name: s.name, value: s.value, scope: 'environment' as const })))),
+    ...github.repos.flatMap((r) => r.secrets.map((s) => ({ name: s.name, value: s.value, scope: 'repo' as const }))),
+    ...github.orgs.flatMap((o) => o.secrets.map((s) => ({ name: s.name, value: s.value, scope: 'org' as const }))),
+  ];
+}
+
+/**
+ * The value an attacker step's `credential` stands for, when it names a secret (`NPM_TOKEN`):
+ * that secret's value (the most specific one, see scenarioSecrets); otherwise the credential is
+ * the value itself.
+ */
+export function resolveSecretCredential(github: Scenario['github'], credential: string): string {
+  return scenarioSecrets(github).find((secret) => secret.name === credential)?.value ?? credential;
 }

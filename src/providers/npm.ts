@@ -148,8 +148,8 @@ export function resolveNpmToken(config: ProviderConfig, registryUrl: string, env
   return undefined;
 }
 
-/** `@scope/name` is one path segment to the registry: the slash is escaped as npm does. */
-function packagePath(name: string): string {
+/** `@scope/name` is one path segment to the registry: the slash is escaped as npm does (`@scope%2Fname`). */
+export function npmPackagePath(name: string): string {
   return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
 }
 
@@ -270,7 +270,7 @@ export function createNpmClient(config: ProviderConfig, environment: NpmEnvironm
       return String(((await response.json()) as { username?: unknown }).username ?? '');
     },
     async packument(name) {
-      const response = await call('GET', packagePath(name), '/{package}', false);
+      const response = await call('GET', npmPackagePath(name), '/{package}', false);
       if (response.status === 404) return undefined;
       if (!response.ok) await fail(response, 'GET /{package}');
       return (await response.json()) as Packument;

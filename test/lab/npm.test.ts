@@ -110,6 +110,84 @@ describe('the lab npm registry', () => {
     expect(running.requests().filter((r) => r.mutating).map((r) => r.operation)).toEqual([...Array(2).fill('PUT /{package}'), 'DELETE /-/npm/v1/tokens/token/{key}', 'PUT /{package}']);
   });
 
+  describe("the attacker's npm:publish history", () => {
+    const HISTORY = `
+name: npm history
+description: publishes with a secret's token, a raw token, and tokens that cannot publish
+github:
+  orgs:
+    - login: acme
+      secrets:
+        - { name: NPM_TOKEN, value: ${TOKENS[0]} }
+npm:
+  packages:
+    - name: "@acme/web"
+      versions:
+        - { version: 1.0.0, published_at: -3d }
+  tokens:
+    - { value: ${TOKENS[0]}, automation: true, created: -200d }
+    - { value: ${TOKENS[1]}, readonly: true, created: -200d }
+    - { value: ${TOKENS[2]}, created: -1d }
+attacker:
+  - { at: -2d, credential: NPM_TOKEN, call: npm:publish, params: { package: "@acme/web", version: 1.1.0 } }
+  - { at: -1d23h, credential: ${TOKENS[0]}, actor: workload, call: npm:publish, params: { package: left-pad, version: 9.9.9 } }
+  - { at: -47h, credential: ${TOKENS[1]}, call: npm:publish, params: { package: "@acme/web", version: 1.1.1 } }
+  - { at: -46h, credential: npm_${'z'.repeat(36)}, call: npm:publish, params: { package: "@acme/web", version: 1.1.2 } }
+  - { at: -45h, credential: NPM_TOKEN, call: npm:publish, params: { package: "@acme/web", version: 1.0.0 } }
+  - { at: -44h, credential: ${TOKENS[2]}, call: npm:publish, params: { package: "@acme/web", version: 1.1.3 } }
+  - { phase: after-containment, credential: NPM_TOKEN, call: npm:publish, params: { package: "@acme/web", version: 1.2.0 } }
+`;
+
+    async function startHistory(): Promise<RunningLab> {
+      dir = mkdtempSync(join(tmpdir(), 'cicd-ir-npm-lab-'));
+      const file = join(dir, 'history.yaml');
+      writeFileSync(file, HISTORY);
+      lab = await startLab(file);
+      return lab;
+    }
+
+    it('lands a publish made with a live token (a secret name resolved to its value, or the value) at its time, by its actor', async () => {
+      // Given a scenario whose attacker published with the org secret NPM_TOKEN and with the raw token
+      const running = await startHistory();
+      // Then both versions are in the registry, stamped at the steps' offsets, by the steps' actors
+      const web = running.npm.packages.get('@acme/web')!;
+      expect(web.find((v) => v.version === '1.1.0')).toEqual({ version: '1.1.0', publishedAt: running.context.at('-2d'), publishedBy: 'attacker' });
+      expect(running.npm.packages.get('left-pad')).toEqual([{ version: '9.9.9', publishedAt: running.context.at('-1d23h'), publishedBy: 'workload' }]);
+      // And the packument a responder reads shows the stolen-token publish at that time
+      const packument = await createNpmClient({ dryRun: true, incident: 't', ...running.providerConfig }).packument('@acme/web');
+      expect(packument!.time!['1.1.0']).toBe(running.context.at('-2d').toISOString());
+      expect(packument!.versions!['1.1.0']!._npmUser).toEqual({ name: 'attacker' });
+      // And it was played at lab start, not over HTTP: the request log holds only that GET
+      expect(running.requests().map((r) => r.operation)).toEqual(['GET /{package}']);
+    });
+
+    it('publishes nothing with a read-only, unknown or not-yet-created token, nor over a version that exists', async () => {
+      const running = await startHistory();
+      // Then only 1.0.0 (the scenario's) and the attacker's 1.1.0 are there: not 1.1.1..1.1.3, not 1.2.0 (after containment)
+      expect(running.npm.packages.get('@acme/web')!.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
+      expect(running.npm.packages.get('@acme/web')!.find((v) => v.version === '1.0.0')!.publishedAt).toEqual(running.context.at('-3d'));
+      // And each step's outcome says why, in time order, with no token in it
+      expect(running.npm.history.map((h) => [h.step, `${h.package}@${h.version}`, h.outcome, h.status])).toEqual([
+        [0, '@acme/web@1.1.0', 'success', 200],
+        [1, 'left-pad@9.9.9', 'success', 200],
+        [2, '@acme/web@1.1.1', 'denied', 403],
+        [3, '@acme/web@1.1.2', 'denied', 401],
+        [4, '@acme/web@1.0.0', 'denied', 403],
+        [5, '@acme/web@1.1.3', 'denied', 401],
+      ]);
+      expect(JSON.stringify(running.npm.history)).not.toMatch(/npm_/);
+    });
+  });
+
+  it('refuses an npm step it cannot play, at its line: another npm call, or publish params missing or misspelt', () => {
+    const step = (call: string, params: string) => `name: x\ndescription: y\nattacker:\n  - credential: NPM_TOKEN\n    call: ${call}\n    params: ${params}\n`;
+    expect(() => parseScenario(step('npm:unpublish', '{ package: a, version: 1.0.0 }'), 's.yaml')).toThrow(/s\.yaml:5:\d+: attacker\.0\.call: .*npm:publish, not npm:unpublish/);
+    expect(() => parseScenario(step('npm:publish', '{ package: a }'), 's.yaml')).toThrow(/attacker\.0\.params\.version/);
+    expect(() => parseScenario(step('npm:publish', '{ package: "@A/b", version: 1.0.0 }'), 's.yaml')).toThrow(/attacker\.0\.params\.package: an npm package name/);
+    expect(() => parseScenario(step('npm:publish', '{ package: a, version: 1.0.0, tag: next }'), 's.yaml')).toThrow(/tag/);
+    expect(parseScenario(step('npm:publish', '{ package: "@a/b", version: 1.0.0 }'), 's.yaml').attacker).toHaveLength(1);
+  });
+
   it('keeps the npm part of the scenario strict: a typo is a validation error at its line', () => {
     // Given a scenario whose token has a misspelt field
     const text = 'name: x\ndescription: y\nnpm:\n  tokens:\n    - value: npm_abcdefgh\n      readonyl: true\n';

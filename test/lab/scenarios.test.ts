@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createAwsLab } from '../../src/lab/aws/index.js';
 import { isAwsStep, stepKind } from '../../src/lab/aws/attacker.js';
 import { createLabContext } from '../../src/lab/context.js';
-import { offsetMs, Scenario } from '../../src/lab/scenario.js';
+import { createNpmService } from '../../src/lab/npm/index.js';
+import { NpmPublishParams, offsetMs, resolveSecretCredential, Scenario } from '../../src/lab/scenario.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const shipped = readdirSync(join(root, 'scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => join(root, 'scenarios', f));
@@ -76,6 +77,16 @@ describe('shipped scenarios', () => {
         expect(step.call).toMatch(/^github:(GET|POST|PUT|PATCH|DELETE) \/[^{}\s]*$/);
         expect(tokens.has(step.credential), step.credential).toBe(true);
       }
+      // npm steps publish a package of the scenario's registry with one of its tokens (by secret name or value),
+      // and an after-containment publish is of a new version (else the registry's 403 would pass for a revocation).
+      const npmTokens = new Set((scenario.npm?.tokens ?? []).map((t) => t.value));
+      for (const step of scenario.attacker.filter((s) => stepKind(s) === 'npm')) {
+        expect(npmTokens.has(resolveSecretCredential(scenario.github, step.credential)), step.credential).toBe(true);
+        const { package: name, version } = NpmPublishParams.parse(step.params);
+        const published = scenario.npm!.packages.find((p) => p.name === name);
+        expect(published, name).toBeDefined();
+        if (step.phase === 'after-containment') expect(published!.versions.map((v) => v.version)).not.toContain(version);
+      }
       for (const step of ordered) {
         if (!isAwsStep(step)) continue;
         expect(known.has(step.credential) || step.credential.startsWith('oidc:'), `${step.call} with ${step.credential}`).toBe(true);
@@ -115,6 +126,22 @@ describe('shipped scenarios', () => {
         const mint = ctx.trail.all().find((r) => r.eventName === 'AssumeRoleWithWebIdentity' && (r.responseElements as { credentials?: { accessKeyId?: string } } | null)?.credentials?.accessKeyId === session.access_key_id);
         expect(mint, session.id).toBeDefined();
         expect(mint!.userIdentity).toMatchObject({ type: 'WebIdentityUser', userName: session.oidc_subject });
+      }
+    });
+
+    it("plays the attacker's npm publishes into the registry at their times, as the scenario says", () => {
+      // Given the scenario's registry, built as startLab builds it
+      const scenario = load(path);
+      const ctx = createLabContext({ seed: scenario.seed, scenarioDir: dirname(path) });
+      const npm = createNpmService(scenario.npm, ctx, { attacker: scenario.attacker, resolveCredential: (c) => resolveSecretCredential(scenario.github, c) });
+      // Then each history publish ended as the scenario says, and a successful one is a version at the step's `at`
+      const steps = scenario.attacker.filter((s) => s.phase === 'history' && stepKind(s) === 'npm');
+      expect(npm.history).toHaveLength(steps.length);
+      for (const outcome of npm.history) {
+        const step = scenario.attacker[outcome.step]!;
+        expect(outcome.outcome, `${outcome.package}@${outcome.version}`).toBe(step.expect ?? 'success');
+        const version = npm.packages.get(outcome.package)?.find((v) => v.version === outcome.version);
+        if (outcome.outcome === 'success') expect(version).toEqual({ version: outcome.version, publishedAt: ctx.at(step.at!), publishedBy: step.actor });
       }
     });
 
@@ -158,6 +185,19 @@ describe('shipped scenarios', () => {
     const minted = (created.responseElements as { accessKey: { accessKeyId: string } }).accessKey.accessKeyId;
     expect(lab.state.user('123456789012', 'svc-telemetry')!.accessKeys.map((k) => k.id)).toContain(minted);
     expect((await lab.playAttacker('history')).find((o) => o.call === 'iam:CreateAccessKey')!.produced).toBe(minted);
+  });
+
+  it('nx: the two malicious versions land after the legitimate releases, with the org NPM_TOKEN', () => {
+    const scenario = load(join(root, 'scenarios/nx-pull-request-target.yaml'));
+    const ctx = createLabContext({ seed: scenario.seed });
+    const npm = createNpmService(scenario.npm, ctx, { attacker: scenario.attacker, resolveCredential: (c) => resolveSecretCredential(scenario.github, c) });
+    expect(resolveSecretCredential(scenario.github, 'NPM_TOKEN')).toBe(scenario.github.orgs[0]!.secrets.find((s) => s.name === 'NPM_TOKEN')!.value);
+    expect(npm.packages.get('@nebula-dev/nova')!.map((v) => [v.version, v.publishedAt.getTime() - ctx.startedAt.getTime(), v.publishedBy])).toEqual([
+      ['20.8.0', offsetMs('-40d'), 'nebula-release-bot'],
+      ['21.4.1', offsetMs('-10d'), 'nebula-release-bot'],
+      ['21.5.0', offsetMs('-2d'), 'attacker'],
+      ['20.9.0', offsetMs('-1d23h'), 'attacker'],
+    ]);
   });
 
   it('nx: uses the real vulnerable nx workflow verbatim', () => {

@@ -30,16 +30,17 @@ export interface AttackOutcome {
 type Step = Scenario['attacker'][number];
 
 /** Registries and tools the lab does not emulate: steps on them are narrative (tabletop text). */
-const NARRATIVE = new Set(['npm', 'pypi', 'git', 'docker']);
+const NARRATIVE = new Set(['pypi', 'git', 'docker']);
 
 /**
  * Who plays an attacker step: `aws` (this module), `github` (`github:METHOD /path`, with the
- * token value as `credential`: the GitHub lab's `callAs`), or `narrative` (npm, PyPI, ...:
- * nothing to play, the step documents what the attacker did there).
+ * token value as `credential`: the GitHub lab's `callAs`), `npm` (`npm:publish`: the lab
+ * registry, history at lab start, after-containment by the drill over HTTP), or `narrative`
+ * (PyPI, ...: nothing to play, the step documents what the attacker did there).
  */
-export function stepKind(step: Pick<Step, 'call'>): 'aws' | 'github' | 'narrative' {
+export function stepKind(step: Pick<Step, 'call'>): 'aws' | 'github' | 'npm' | 'narrative' {
   const service = (step.call.split(':')[0] ?? '').toLowerCase();
-  if (service === 'github') return 'github';
+  if (service === 'github' || service === 'npm') return service;
   return NARRATIVE.has(service) ? 'narrative' : 'aws';
 }
 
