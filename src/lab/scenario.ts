@@ -268,10 +268,14 @@ export const NpmWorld = z
             readonly: z.boolean().default(false),
             automation: z.boolean().default(false),
             created: Offset.default('-30d'),
+            /** The npm account it belongs to (default the project's, `account` below). Another account's token is not in the responder's list. */
+            account: z.string().min(1).optional(),
           })
           .strict(),
       )
       .default([]),
+    /** The project's npm account: the responder's token belongs to it, and so does every token without an `account`. */
+    account: z.string().min(1).default('lab-publisher'),
   })
   .strict();
 

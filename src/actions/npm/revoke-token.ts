@@ -173,6 +173,19 @@ export const revokeToken = defineAction<Input>({
     const held = new Map((await heldValues(input)).map(({ secret }) => [secret.fingerprint, secret]));
     const revoked: string[] = [];
     const alreadyGone = state.gone.map((target) => target.label);
+    // A held value the registry already refuses is dead: say so in the evidence, so the report can
+    // close the secret that held it (by fingerprint) instead of listing a dead token as open.
+    for (const target of state.gone) {
+      if (!target.fingerprint) continue;
+      ctx.evidence('credential', {
+        credential: target.label,
+        kind: 'npm-token',
+        event: 'revoked',
+        at: ctx.now().toISOString(),
+        fingerprint: target.fingerprint,
+        detail: `registry ${npm.host}; already refused by the registry (401) when checked: revoked before this step`,
+      } satisfies CredentialEvent);
+    }
     for (const target of state.revoke) {
       const by = target.key ?? held.get(target.fingerprint!);
       if (!by) throw new StepFailedError(ctx.stepKey, `token ${target.label}: its value is no longer readable (stdin is read once)`);

@@ -11,6 +11,8 @@ export interface LabNpmToken {
   readonly: boolean;
   automation: boolean;
   created: Date;
+  /** The npm account it authenticates as. */
+  account: string;
   revokedAt?: Date;
 }
 
@@ -133,13 +135,14 @@ export function createNpmService(world: z.input<typeof NpmWorld> | undefined, ct
   // ctx.random(): drawing here would shift the seeded fault sequence of every other service.
   const responderToken = `npm_${createHash('sha256').update(`cicd-ir lab npm responder ${ctx.startedAt.toISOString()}`).digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 36)}`;
   const tokens: LabNpmToken[] = [
-    { key: npmTokenKey(responderToken), value: responderToken, readonly: false, automation: false, created: ctx.at('-90d') },
+    { key: npmTokenKey(responderToken), value: responderToken, readonly: false, automation: false, created: ctx.at('-90d'), account: parsed.account },
     ...parsed.tokens.map((token) => ({
       key: token.id ?? npmTokenKey(token.value),
       value: token.value,
       readonly: token.readonly,
       automation: token.automation,
       created: ctx.at(token.created),
+      account: token.account ?? parsed.account,
     })),
   ];
   const packages = new Map(parsed.packages.map((pkg) => [pkg.name, pkg.versions.map((v) => ({ version: v.version, publishedAt: ctx.at(v.published_at), ...(v.published_by ? { publishedBy: v.published_by } : {}) }))]));
@@ -153,9 +156,10 @@ export function createNpmService(world: z.input<typeof NpmWorld> | undefined, ct
 
   const isTokenRoute = (path: string) => path.startsWith('/-/npm/v1/tokens');
 
-  function listTokens(request: LabHttpRequest): LabHttpResponse {
+  /** The account's own tokens: npm lists (and deletes) only those of the account the caller authenticates as. */
+  function listTokens(request: LabHttpRequest, account: string): LabHttpResponse {
     const page = Number(request.query.get('page') ?? '0');
-    const all = live();
+    const all = live().filter((token) => token.account === account);
     const slice = all.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
     const more = (page + 1) * PAGE_SIZE < all.length;
     return json(200, {
@@ -256,19 +260,26 @@ export function createNpmService(world: z.input<typeof NpmWorld> | undefined, ct
     history,
     operation(request) {
       if (request.path === '/-/npm/v1/tokens') return `${request.method} /-/npm/v1/tokens`;
+      if (request.path === '/-/whoami') return `${request.method} /-/whoami`;
       if (request.path.startsWith('/-/npm/v1/tokens/token/')) return `${request.method} /-/npm/v1/tokens/token/{key}`;
       return `${request.method} /{package}`;
     },
     mutating: (request) => request.method !== 'GET' && request.method !== 'HEAD',
     async handle(request) {
+      if (request.path === '/-/whoami') {
+        const caller = authenticated(request);
+        if (!caller) return json(401, { error: 'Unauthorized' });
+        return request.method === 'GET' ? json(200, { username: caller.account }) : json(405, { error: 'Method not allowed' });
+      }
       if (isTokenRoute(request.path)) {
-        if (!authenticated(request)) return json(401, { error: 'Unauthorized' });
-        if (request.method === 'GET' && request.path === '/-/npm/v1/tokens') return listTokens(request);
+        const caller = authenticated(request);
+        if (!caller) return json(401, { error: 'Unauthorized' });
+        if (request.method === 'GET' && request.path === '/-/npm/v1/tokens') return listTokens(request, caller.account);
         const deleted = /^\/-\/npm\/v1\/tokens\/token\/(.+)$/.exec(request.path);
         if (request.method === 'DELETE' && deleted) {
           const id = decodeURIComponent(deleted[1]!);
-          // The registry deletes by key, or by the whole token (npm's CLI sends either).
-          const token = live().find((candidate) => candidate.key === id || candidate.value === id);
+          // The registry deletes by key, or by the whole token (npm's CLI sends either), of the caller's account only.
+          const token = live().find((candidate) => candidate.account === caller.account && (candidate.key === id || candidate.value === id));
           if (!token) return json(404, { error: 'Not found' });
           token.revokedAt = ctx.now();
           revoked.push(token.key);

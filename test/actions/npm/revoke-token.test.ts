@@ -62,7 +62,10 @@ describe('npm.revoke-token against the lab registry', () => {
     expect(first.outputs['revoked']).toHaveLength(3);
     expect(second.outputs['revoked']).toEqual([]);
     // And each revocation is credential evidence of kind npm-token, with the value's fingerprint where it was held
-    const events = ctx.evidenceRecords.filter((record) => record.kind === 'credential').map((record) => record.data as Record<string, unknown>);
+    // (the second apply finds the held values refused and says so: dead, not revoked twice)
+    const all = ctx.evidenceRecords.filter((record) => record.kind === 'credential').map((record) => record.data as Record<string, unknown>);
+    const events = all.filter((event) => !String(event['detail']).includes('already refused'));
+    expect(all.length - events.length).toBe(2);
     expect(events).toHaveLength(3);
     expect(events.every((event) => event['kind'] === 'npm-token' && event['event'] === 'revoked')).toBe(true);
     expect(events.map((event) => event['fingerprint']).filter(Boolean).sort()).toEqual([fingerprint(LEAKED), fingerprint(HELD)].sort());
@@ -122,6 +125,35 @@ describe('npm.revoke-token against the lab registry', () => {
     // Then nothing changes and the token is reported as already gone
     expect(plan.changes).toEqual([]);
     expect(result).toMatchObject({ changed: false, outputs: { revoked: [], already_gone: [`npm:${new URL(lab.clients().config.npm!.registryUrl!).host}/token/${fingerprint(LEAKED)}`] } });
+    // And it was asked with the token itself (401), and the evidence says it is dead, by fingerprint
+    expect(lab.apiCalls.filter((call) => call.operation === 'GET /-/whoami').map((call) => call.status)).toEqual([401]);
+    const events = ctx.evidenceRecords.filter((record) => record.kind === 'credential').map((record) => record.data as Record<string, unknown>);
+    expect(events).toMatchObject([{ kind: 'npm-token', event: 'revoked', fingerprint: fingerprint(LEAKED) }]);
+  });
+
+  it('never counts a live token of another npm account as gone: it is named, and verify fails', async () => {
+    // Given a maintainer's own token (another account) leaked in a log: the responder's account does not list it
+    await lab.close();
+    const FOREIGN = 'npm_' + 'F0r31gn0000000000000000000000000000001';
+    lab = await startNpmLab({ tokens: [{ value: LEAKED }, { value: FOREIGN, account: 'maintainer-bob' }] });
+    const ctx = testContext({ clients: lab.clients() });
+    const input = revokeToken.schema.parse({ leaked: [new Secret(FOREIGN, 'npm token from a log')] });
+
+    // When planned, applied and verified
+    const plan = await revokeToken.plan(ctx, input);
+    const result = await revokeToken.apply(ctx, input, plan);
+    const verdict = await revokeToken.verify(ctx, input, result);
+
+    // Then nothing is revoked or claimed gone, a high finding names the account, and verify fails loudly
+    expect(plan.changes).toEqual([]);
+    expect(result.outputs).toEqual({ revoked: [], already_gone: [] });
+    expect(plan.findings?.map((f) => [f.kind, f.severity])).toEqual([['npm-token-other-account', 'high']]);
+    expect(plan.findings?.[0]?.summary).toContain('still authenticates as maintainer-bob');
+    expect(verdict).toMatchObject({ verified: false });
+    expect(verdict.detail).toContain('maintainer-bob');
+    expect(lab.npm.tokens.find((token) => token.value === FOREIGN)?.revokedAt).toBeUndefined();
+    expect(ctx.evidenceRecords.filter((record) => record.kind === 'credential')).toEqual([]);
+    expect(JSON.stringify({ plan, result, verdict, calls: lab.apiCalls })).not.toContain(FOREIGN);
   });
 
   it('verify reads the registry back: a token reported revoked but still listed is not verified', async () => {
