@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Octokit } from '@octokit/rest';
@@ -193,6 +194,11 @@ function templateOf(table: RouteTable, method: string, path: string): string {
  * the throttling and retry plugins, so it sits inside them and sees each retry as its own call,
  * which is what the journal should show.
  */
+/** Runs a function in the async context of the code that made a request (AsyncLocalStorage.snapshot). */
+type CallerContext = <R>(fn: () => R) => R;
+/** Where the outermost hook leaves the caller's context on the request options, for the recorder. */
+const CALLER_CONTEXT = 'cicdIrCallerContext';
+
 function apiCallRecorder(config: ProviderConfig, baseUrl: string) {
   return (octokit: {
     rest?: Record<string, Record<string, unknown>>;
@@ -211,13 +217,17 @@ function apiCallRecorder(config: ProviderConfig, baseUrl: string) {
         mutating: !isReadOnly(options.method, route),
         target: new URL(options.baseUrl ?? baseUrl).host,
       };
+      // Report in the caller's async context, not in whichever one the throttling queue ran this
+      // attempt from: the engine attributes a call to the step whose context it is in.
+      const inCaller = (options.request as { [CALLER_CONTEXT]?: CallerContext } | undefined)?.[CALLER_CONTEXT] ?? ((fn) => fn());
+      const report = (call: ApiCallRecord) => inCaller(() => onApiCall(call));
       try {
         const response = (await request(options)) as { status: number; headers: Record<string, string | undefined> };
-        onApiCall({ ...base, status: response.status, requestId: response.headers['x-github-request-id'], durationMs: Math.round(performance.now() - started) });
+        report({ ...base, status: response.status, requestId: response.headers['x-github-request-id'], durationMs: Math.round(performance.now() - started) });
         return response;
       } catch (error) {
         const failure = error as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
-        onApiCall({
+        report({
           ...base,
           ...(typeof failure.status === 'number' ? { status: failure.status } : {}),
           ...(failure.response?.headers?.['x-github-request-id'] ? { requestId: failure.response.headers['x-github-request-id'] } : {}),
@@ -292,6 +302,9 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
     if ((method === 'POST' || method === 'PATCH') && route !== APP_TOKEN_ROUTE) {
       options.request = { ...options.request, retries: 0 };
     }
+    // This hook is the outermost, so it runs in the caller's async context; the throttling
+    // plugin's queue may run the attempt (and the recorder inside it) from another one.
+    options.request = { ...options.request, [CALLER_CONTEXT]: AsyncLocalStorage.snapshot() } as typeof options.request;
   });
   return octokit;
 }

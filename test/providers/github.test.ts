@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +126,30 @@ describe('GitHub auth, resolved like gh', () => {
         expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain(h.lab.token);
       });
       expect(JSON.stringify(h.calls)).not.toContain(h.lab.token);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('API call records', () => {
+  it('are reported in the async context of the code that made the request, even through the throttling queue', async () => {
+    // Given two concurrent callers (two steps of a run), each in its own AsyncLocalStorage context
+    const h = await startLab();
+    const scope = new AsyncLocalStorage<string>();
+    const seen: Array<{ caller: string | undefined; operation: string }> = [];
+    try {
+      const clients = createGitHubClients({ ...h.config, onApiCall: (call) => seen.push({ caller: scope.getStore(), operation: call.operation }) });
+      const github = await clients.github();
+      // When each makes its own kind of request many times at once (writes too: they share a queue)
+      const reads = scope.run('reads', () => Promise.all(Array.from({ length: 15 }, () => github.rest.repos.get({ owner: 'acme', repo: 'api' }))));
+      const writes = scope.run('writes', () =>
+        Promise.all(Array.from({ length: 15 }, () => github.rest.actions.disableWorkflow({ owner: 'acme', repo: 'api', workflow_id: 'deploy.yml' }).catch(() => undefined))),
+      );
+      await Promise.all([reads, writes]);
+      // Then every record names the caller that made it
+      expect(seen.length).toBeGreaterThanOrEqual(30);
+      for (const record of seen) expect(record.caller, record.operation).toBe(record.operation.startsWith('GET /repos/{owner}/{repo}') && !record.operation.includes('workflows') ? 'reads' : 'writes');
     } finally {
       await h.close();
     }
