@@ -53,7 +53,7 @@ export interface DrillResult {
 
 type Step = RunningLab['scenario']['attacker'][number];
 
-/** Is this after-containment step made only with a credential the scenario says the lab cannot close? */
+/** Is this after-containment step made only with a credential the scenario says the playbook cannot close? */
 function usesOnlyExpectedOpen(lab: RunningLab, step: Step, expectOpen: readonly string[]): boolean {
   if (expectOpen.includes(step.credential)) return true;
   // A token value held in a secret the scenario names (`expect_open: [LUMEN_BOT_PAT]`).
@@ -112,7 +112,7 @@ export async function playAfterContainment(lab: RunningLab, expectOpen: readonly
         ? passed
           ? `denied as it must be: ${why}`
           : `the attacker still succeeds after containment (${why})${step.note ? `: ${step.note}` : ''}`
-        : `${why}: uses only a credential the lab cannot close (expect_open); the report must list it OPEN`;
+        : `${why}: uses only a credential the playbook cannot close here (expect_open); the report must list it OPEN`;
     attacks.push({ step: index, call: step.call, credential: maskSecrets(step.credential, secrets), outcome, expected, passed, detail: maskSecrets(detail, secrets) });
   }
   return attacks;

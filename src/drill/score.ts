@@ -10,7 +10,7 @@ export interface DrillCriterion {
   reason: string;
 }
 
-/** What one after-containment attacker step did. `expected-open`: it used only credentials the scenario says the lab cannot close. */
+/** What one after-containment attacker step did. `expected-open`: it used only credentials the scenario says the playbook cannot close (nobody holds the value). */
 export interface DrillAttack {
   step: number;
   call: string;
@@ -37,7 +37,7 @@ export function scoreTimeToContain(report: Timeline, sloMs: number): DrillCriter
 
 /**
  * (b) Every reachable credential the report lists is closed, except those the scenario declares
- * the lab cannot close; and each of those the report must list as OPEN (the tool never pretends).
+ * the playbook cannot close; and each of those the report must list as OPEN (the tool never pretends).
  */
 export function scoreCredentials(report: Timeline, expectOpen: readonly string[]): DrillCriterion {
   const items = report.metrics.credentials.items;
@@ -52,7 +52,7 @@ export function scoreCredentials(report: Timeline, expectOpen: readonly string[]
     if (!listed) problems.push(`${name} is declared expect_open, but the report does not list it as OPEN`);
   }
   const closed = items.length - open.length;
-  const summary = `${closed}/${items.length} reachable credential(s) closed${expectOpen.length ? `; listed OPEN as expected (the lab cannot close them): ${expectOpen.join(', ')}` : ''}`;
+  const summary = `${closed}/${items.length} reachable credential(s) closed${expectOpen.length ? `; listed OPEN as expected (the playbook cannot close them): ${expectOpen.join(', ')}` : ''}`;
   return { id: 'credentials-closed', passed: problems.length === 0, reason: problems.length ? `${problems.join('; ')} [${summary}]` : summary };
 }
 
@@ -65,7 +65,7 @@ export function scoreAttacks(attacks: readonly DrillAttack[], huntFindings: read
     ...used.map((finding) => `hunt: ${finding.summary}`),
   ];
   const expected = attacks.filter((attack) => attack.expected === 'expected-open');
-  const summary = `${attacks.length - expected.length} after-containment step(s) denied${expected.length ? `, ${expected.length} expected to succeed with a credential the lab cannot close (${expected.map((a) => a.credential).join(', ')})` : ''}; hunt after the attack: ${huntFindings.filter((f) => f.kind === 'used-after-revocation').length} use(s) after revocation`;
+  const summary = `${attacks.length - expected.length} after-containment step(s) denied${expected.length ? `, ${expected.length} expected to succeed with a credential the playbook cannot close (${expected.map((a) => a.credential).join(', ')})` : ''}; hunt after the attack: ${huntFindings.filter((f) => f.kind === 'used-after-revocation').length} use(s) after revocation`;
   return { id: 'no-attacker-success', passed: problems.length === 0, reason: problems.length ? problems.join('; ') : summary };
 }
 

@@ -375,7 +375,7 @@ export const Scenario = z
     drill: z
       .object({
         /**
-         * Credentials the lab cannot close (npm is not emulated; a token nobody holds), by name as
+         * Credentials the containment playbook cannot close (a token nobody holds: it was exfiltrated, not printed), by name as
          * the report lists them (`NPM_TOKEN`) or as attacker steps name them. The drill requires the
          * report to list each as OPEN (never pretend), and after-containment steps that use only
          * these succeed as expected.
