@@ -111,7 +111,8 @@ const CloudTrailData = z.object({
 const LogHitData = z.object({ kind: z.string(), fingerprint: z.string().startsWith('sha256:'), name: z.string().min(1) });
 
 /** `github:<owner>/<repo>/actions/runs/<run_id>`: the resource of github.scan-run-logs' findings. */
-const RUN_RESOURCE = /^github:([^/]+\/[^/]+)\/actions\/runs\/(\d+)$/;
+/** `github:o/r/actions/runs/123`: the resource of a finding about one workflow run. */
+export const RUN_RESOURCE = /^github:([^/]+\/[^/]+)\/actions\/runs\/(\d+)$/;
 
 /** A value the log scan found under a secret's name: never the value, only its fingerprint. */
 export interface LogHit {

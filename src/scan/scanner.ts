@@ -186,7 +186,10 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
   const hasPem = text.includes('PRIVATE KEY-----');
   const hasKnown = KNOWN_GUARD.test(text);
 
-  // The runner's own secret entries, named: the value's format decides the kind.
+  // The runner's own secret entries, named: the value's format decides the kind. A secret key is
+  // tied to the key id of its pair (`X_AWS_ACCESS_KEY_ID` / `X_AWS_SECRET_ACCESS_KEY`, or the
+  // dump's only key id), so closing the key closes both.
+  const runnerSecrets: Found[] = [];
   for (const match of hasRunnerSecret ? text.matchAll(RUNNER_SECRET) : []) {
     const value = unescapeJsonString(match[2]!);
     if (value.length < 4 || value === '***') continue;
@@ -195,8 +198,10 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
     const known = classifyValue(value) ?? (name && AWS_SECRET_CONTEXT.test(name) && /^[A-Za-z0-9/+]{40}$/.test(value) ? { kind: 'aws-secret-access-key' as const, value, prefix: '' } : undefined);
     const item: Found = { kind: known?.kind ?? 'runner-secret', value: known?.value ?? value, prefix: known?.prefix ?? '', depth, ...(name ? { name } : {}) };
     if (item.kind === 'aws-access-key-id') item.keyId = item.value;
+    runnerSecrets.push(item);
     add(start, start + match[0].length, item);
   }
+  pairRunnerKeys(runnerSecrets);
 
   for (const match of hasPem ? text.matchAll(INLINE_PRIVATE_KEY) : []) {
     if (overlaps(spans, match.index, match.index + match[0].length)) continue;
@@ -256,6 +261,23 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
     }
   }
   return { found, spans };
+}
+
+/** `DOCS_AWS_SECRET_ACCESS_KEY` and `DOCS_AWS_ACCESS_KEY_ID` -> `DOCS_`: what pairs them. */
+function keyPairPrefix(name: string | undefined): string | undefined {
+  const m = /^(.*?)(?:AWS_)?(?:SECRET_ACCESS_KEY|ACCESS_KEY_ID|SECRET_KEY|ACCESS_KEY)$/i.exec(name ?? '');
+  return m ? m[1]!.toUpperCase() : undefined;
+}
+
+/** Gives each secret key of a runner dump the key id of its pair (by name prefix, else the dump's only key id). */
+function pairRunnerKeys(items: Found[]): void {
+  const keyIds = items.filter((item) => item.kind === 'aws-access-key-id');
+  for (const item of items) {
+    if (item.kind !== 'aws-secret-access-key' || item.keyId !== undefined) continue;
+    const prefix = keyPairPrefix(item.name);
+    const pair = keyIds.find((id) => prefix !== undefined && keyPairPrefix(id.name) === prefix) ?? (keyIds.length === 1 ? keyIds[0] : undefined);
+    if (pair) item.keyId = pair.value;
+  }
 }
 
 /** A value alone (from a runner secret entry): which known format it is, if any. */

@@ -10,7 +10,8 @@ import type { RunResult } from '../../src/engine/execute.js';
 import { readJournal } from '../../src/engine/journal.js';
 import type { RunningLab } from '../../src/lab/index.js';
 import type { Timeline as Report } from '../../src/report/model.js';
-import { labIncident, withLab } from '../../src/ui/lab-session.js';
+import { containVars } from '../../src/ui/contain-session.js';
+import { withLab } from '../../src/ui/lab-session.js';
 import { runSession } from '../../src/ui/run-session.js';
 
 /**
@@ -34,6 +35,8 @@ interface LabRun {
     keys: Map<string, { id: string; status: string; scenario: boolean; createdBy?: string }[]>;
     /** ASIA id -> issue time of the lab's session. */
     sessions: Map<string, Date>;
+    /** Values of the npm tokens the registry revoked. */
+    npmRevoked: string[];
   };
 }
 
@@ -61,25 +64,21 @@ function labSecrets(lab: RunningLab): Set<string> {
     add(session.secret);
     add(session.sessionToken);
   }
+  // The npm registry's tokens: the responder's and the project's (the leaked one among them).
+  for (const token of lab.npm.tokens) add(token.value);
   return out;
 }
 
-async function containInLab(scenario: string, out: string): Promise<LabRun> {
+/** Contains the scenario in the lab with the inputs `contain --lab` gives, less `omit` (a responder who misses something). */
+async function containInLab(scenario: string, out: string, omit: string[] = []): Promise<LabRun> {
   return withLab(new URL(`${scenario}.yaml`, SCENARIOS).pathname, undefined, async (lab) => {
-    const incident = labIncident(lab!);
     const progress = new PassThrough();
     let log = '';
     progress.on('data', (chunk) => (log += chunk.toString()));
     const result = await runSession({
       playbookFile: CONTAIN_PLAYBOOK,
-      vars: {
-        repos: incident.repos ?? [],
-        workflow: incident.workflow!,
-        incident: incident.incident!,
-        roles: incident.roles ?? [],
-        since: incident.since!,
-        ...(incident.awsUser && { aws_user: incident.awsUser }),
-      },
+      // The inputs exactly as `contain --lab` gives them.
+      vars: Object.fromEntries(Object.entries(containVars({}, lab, undefined).vars).filter(([name]) => !omit.includes(name))),
       dryRun: false,
       yes: true,
       json: false,
@@ -98,7 +97,8 @@ async function containInLab(scenario: string, out: string): Promise<LabRun> {
       }
     }
     const sessions = new Map([...lab!.aws.state.sessions.values()].map((s) => [s.accessKeyId, s.issuedAt]));
-    return { result, secrets: labSecrets(lab!), log, labState: { keys, sessions } };
+    const npmRevoked = lab!.npm.tokens.filter((token) => token.revokedAt).map((token) => token.value);
+    return { result, secrets: labSecrets(lab!), log, labState: { keys, sessions, npmRevoked } };
   });
 }
 
@@ -142,7 +142,7 @@ afterAll(async () => {
 });
 
 describe('report of a real contain run in the lab', () => {
-  it('tj-actions-log-leak: closes the leaked and minted keys and the OIDC subject, keeps NPM_TOKEN open, shows in Chromium, leaks nothing', async () => {
+  it('tj-actions-log-leak: closes the leaked and minted keys, the OIDC subject and the npm token the log printed, shows in Chromium, leaks nothing', async () => {
     // Given the tj-actions scenario contained in-process, reports written at the end
     const run = await containInLab('tj-actions-log-leak', join(dir, 'tj'));
     expect(run.result.exitCode).toBe(0);
@@ -158,17 +158,27 @@ describe('report of a real contain run in the lab', () => {
 
     // And rotated vs reachable: the AWS key pair stored into the secrets counts as rotated, the
     // OIDC subject as revoked (trust restricted for repo:...:* and the role's sessions revoked),
-    // the running job's token ended with the cancelled run, NPM_TOKEN is the one left OPEN
+    // the running job's token ended with the cancelled run, and NPM_TOKEN is revoked: the log scan
+    // found its value (base64 twice) and npm.revoke-token revoked exactly that token on the registry
     const status = Object.fromEntries(m.credentials.items.map((i) => [i.name, i.status]));
     expect(status).toEqual({
       AWS_ACCESS_KEY_ID: 'rotated',
       AWS_SECRET_ACCESS_KEY: 'rotated',
-      NPM_TOKEN: 'open',
+      NPM_TOKEN: 'revoked',
       GITHUB_TOKEN: 'expired',
       'repo:acme-robotics/fleet-api:ref:refs/heads/main': 'revoked',
     });
-    expect(m.credentials).toMatchObject({ reachable: 5, closed: 4, open: 1 });
-    expect(report.openItems.filter((i) => i.kind === 'credential').map((i) => i.summary)).toEqual([expect.stringContaining('OPEN: NPM_TOKEN')]);
+    expect(m.credentials).toMatchObject({ reachable: 5, closed: 5, open: 0 });
+    expect(run.labState.npmRevoked).toEqual(['npm_nDuvW4yrW81Aq1fEbVId8woPeX9PcWb8pm1b']);
+    expect(m.credentials.items.find((i) => i.name === 'NPM_TOKEN')!.note).toContain('found in the log of run 9123456701');
+    // And nothing is left open: the log's findings stay findings, but every value they name is dead
+    // (the hunt's findings, what the attacker did, stay for a human to review)
+    expect(report.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([]);
+    expect(report.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'used-after-job-end', 'used-after-job-end']);
+    expect(report.findings.filter((f) => f.kind === 'secret-in-log')).toHaveLength(4);
+    // And the exposing run's log is gone from GitHub, a redacted copy kept in the run folder
+    const deleted = journal.find((r) => r.type === 'step' && r.key === 'delete-logs' && r.phase === 'verified');
+    expect(deleted).toBeDefined();
 
     // And the exposure windows match the lab: the static key the log leaked (fleet-ci's scenario
     // key) and the key the attacker minted are closed, named by key id, not by a fingerprint
@@ -225,12 +235,12 @@ describe('report of a real contain run in the lab', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(pathToFileURL(join(run.result.runDir, 'report.html')).href, { waitUntil: 'load' });
-      // Then every timeline entry is visible and the open item names NPM_TOKEN
+      // Then every timeline entry is visible and no credential row is open
       const entries = page.locator('#timeline .entry');
       expect(await entries.count()).toBe(report.entries.length);
       expect(await entries.last().isVisible()).toBe(true);
-      expect(await page.locator('#open-items').innerText()).toContain('OPEN: NPM_TOKEN');
-      expect(await page.locator('#credentials tr.is-open').count()).toBe(1);
+      expect(await page.locator('#credentials tr.is-open').count()).toBe(0);
+      expect(await page.locator('#credentials').innerText()).toContain('NPM_TOKEN');
       // And a screenshot is written to the run folder
       const png = join(run.result.runDir, 'report.png');
       await page.screenshot({ path: png, fullPage: true });
@@ -246,7 +256,7 @@ describe('report of a real contain run in the lab', () => {
 
   it('grafana-missed-credential: the OIDC subject is closed, the missed org key pair stays OPEN, nothing leaks', async () => {
     // Given the Grafana scenario contained in-process (no aws_user: the org key pair is not rotated)
-    const run = await containInLab('grafana-missed-credential', join(dir, 'grafana'));
+    const run = await containInLab('grafana-missed-credential', join(dir, 'grafana'), ['aws_user', 'aws_key_id_secret', 'aws_secret_key_secret', 'tokens_file']);
     expect(run.result.exitCode).toBe(0);
     const report = await reportOf(run);
     expect(report.warnings).toEqual([]);

@@ -149,6 +149,25 @@ describe('a secret closed through the log scan\'s fingerprint', () => {
     expect(m.exposure.find((e) => e.kind === 'npm-token')).toMatchObject({ status: 'revoked', from: '2026-11-25T09:00:10.000Z', fromBasis: 'job-start', to: '2026-11-25T10:05:00.000Z' });
   });
 
+  it('keeps a log finding among the open items until what it exposed is dead, then only among the findings', () => {
+    // Given the scan's findings for an npm token and a GitHub PAT printed in run 9123456701 (its job ended)
+    const given = [runs('acme/app', 9123456701), ...scanFinding('acme/app', 9123456701, { NPM_TOKEN: planted.npm, GH_PAT: planted.ghp })];
+    const leaks = (records: Record<string, unknown>[]) => {
+      const c = collect(journal(records));
+      return openItems(c, computeMetrics(c)).filter((o) => o.summary.startsWith('secret-in-log'));
+    };
+    expect(leaks(given)).toHaveLength(2);
+    // When only the npm token is revoked, the PAT's finding stays open
+    const npmOnly = leaks([...given, npmRevoked(planted.npm)]);
+    expect(npmOnly).toHaveLength(1);
+    expect(npmOnly[0]!.summary).toContain('GH_PAT');
+    // And when the PAT is revoked too, neither is an open item, and both are still findings
+    const ghRevoked = { type: 'evidence', step: 'revoke-tokens', kind: 'credential', data: { credential: fingerprint(planted.ghp), kind: 'github-token', event: 'revoked', at: '2026-11-25T10:06:00.000Z', fingerprint: fingerprint(planted.ghp) } };
+    const all = [...given, npmRevoked(planted.npm), ghRevoked];
+    expect(leaks(all)).toEqual([]);
+    expect(collect(journal(all)).findings.filter((f) => f.value.kind === 'secret-in-log')).toHaveLength(2);
+  });
+
   it('stays OPEN when the revoked token is another value, or only some of the values found were revoked', () => {
     // Given the scan found one value and another npm token was revoked
     const found = [inventoryOf('acme/app', [secretItem('repo-secret', 'repo:acme/app', 'NPM_TOKEN')]), ...scanFinding('acme/app', 9123456701, { NPM_TOKEN: planted.npm })];

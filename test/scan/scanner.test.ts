@@ -118,6 +118,18 @@ describe('scanText: encoded dumps (tj-actions)', () => {
     expectNoValue(printable(hits));
   });
 
+  it('ties a dumped secret key to the key id of its pair, so closing the key closes both', () => {
+    // Given a dump with two key pairs (by name prefix) and one with a single key id under another name
+    const pairs = scanText(jobLog([tjActionsDump({ AWS_ACCESS_KEY_ID: 'AKIAQ3EGRWNZTEXAMPLE', DOCS_AWS_ACCESS_KEY_ID: 'AKIAI6P62MGG3EXAMPLE', DOCS_AWS_SECRET_ACCESS_KEY: planted.awsSecret, AWS_SECRET_ACCESS_KEY: 'ZRnFyy5r2xJ7Fj4mgblEv0+9BZhvWaEXAMPLEKEY' })]), { source: 'a.txt' });
+    const secretOf = (name: string) => pairs.find((hit) => hit.kind === 'aws-secret-access-key' && hit.name === name);
+    // Then each secret key carries its own pair's key id
+    expect(secretOf('DOCS_AWS_SECRET_ACCESS_KEY')?.keyId).toBe('AKIAI6P62MGG3EXAMPLE');
+    expect(secretOf('AWS_SECRET_ACCESS_KEY')?.keyId).toBe('AKIAQ3EGRWNZTEXAMPLE');
+    // And with a single key id in the dump, that one
+    const single = scanText(jobLog([tjActionsDump({ LEGACY_KEY_ID: 'AKIAQ3EGRWNZTEXAMPLE', AWS_SECRET_ACCESS_KEY: planted.awsSecret })]), { source: 'b.txt' });
+    expect(single.find((hit) => hit.kind === 'aws-secret-access-key')?.keyId).toBe('AKIAQ3EGRWNZTEXAMPLE');
+  });
+
   it('peels up to three layers and no further; base64 that hides nothing stays as it is', () => {
     const encode = (text: string, times: number) => Array.from({ length: times }).reduce<string>((acc) => Buffer.from(acc).toString('base64'), text);
     const line = `token=${planted.ghp}`;
