@@ -108,7 +108,7 @@ const CloudTrailData = z.object({
  * What the report reads of one `secret-in-log` evidence item (a PublicHit, src/scan/scanner.ts).
  * Other evidence shapes (a run's html_url) are not hits and are passed over.
  */
-const LogHitData = z.object({ kind: z.string(), fingerprint: z.string().startsWith('sha256:'), name: z.string().min(1) });
+const LogHitData = z.object({ kind: z.string(), fingerprint: z.string().startsWith('sha256:'), name: z.string().min(1), keyId: z.string().regex(/^(AKIA|ASIA)[A-Z0-9]{12,}$/).optional() });
 
 /** `github:<owner>/<repo>/actions/runs/<run_id>`: the resource of github.scan-run-logs' findings. */
 /** `github:o/r/actions/runs/123`: the resource of a finding about one workflow run. */
@@ -125,6 +125,8 @@ export interface LogHit {
   fingerprint: string;
   /** The scanner's kind (`npm-token`, `github-pat`, ...). */
   kind: string;
+  /** An AWS key id, or the key id of the pair a secret key belongs to: closing that key kills the value. */
+  keyId?: string;
 }
 
 export interface Seq<T> {
@@ -242,11 +244,11 @@ function collectLogHits(out: Collected, record: Extract<JournalRecord, { type: '
   for (const item of record.finding.evidence) {
     const parsed = LogHitData.safeParse(item);
     if (!parsed.success) continue;
-    const { kind, fingerprint, name } = parsed.data;
+    const { kind, fingerprint, name, keyId } = parsed.data;
     const key = `${repo.toLowerCase()}|${run}|${name}|${fingerprint}`;
     if (keys.has(key)) continue;
     keys.add(key);
-    out.logHits.push({ value: { repo, run, name, fingerprint, kind }, seq: record.seq, at: record.at, step: record.step });
+    out.logHits.push({ value: { repo, run, name, fingerprint, kind, ...(keyId ? { keyId } : {}) }, seq: record.seq, at: record.at, step: record.step });
   }
 }
 

@@ -155,7 +155,7 @@ function valuesFoundBySecret(c: Collected): Map<string, FoundValue[]> {
   const secrets = c.inventory.map((i) => i.value).filter((item) => SECRET_KINDS.has(item.kind));
   const killers = c.credentials
     .map((e) => ({ ...e.value, at: isoOrUndefined(e.value.at) }))
-    .filter((e): e is CredentialEvent & { at: string } => e.at !== undefined && e.fingerprint !== undefined && KILLS_VALUE.has(e.event))
+    .filter((e): e is CredentialEvent & { at: string } => e.at !== undefined && (e.fingerprint !== undefined || e.kind === 'aws-access-key') && KILLS_VALUE.has(e.event))
     .sort((a, b) => a.at.localeCompare(b.at));
   const out = new Map<string, Map<string, FoundValue>>();
   for (const { value: hit } of c.logHits) {
@@ -168,7 +168,8 @@ function valuesFoundBySecret(c: Collected): Map<string, FoundValue[]> {
       if (!found.runs.includes(hit.run)) found.runs.push(hit.run);
       continue;
     }
-    const killedBy = killers.find((e) => e.fingerprint === hit.fingerprint);
+    // An AWS key id, or a secret key tied to its pair's id, dies with the key (deactivated or deleted by id).
+    const killedBy = killers.find((e) => (e.fingerprint !== undefined && e.fingerprint === hit.fingerprint) || (hit.keyId !== undefined && e.kind === 'aws-access-key' && e.credential === hit.keyId));
     values.set(hit.fingerprint, { fingerprint: hit.fingerprint, runs: [hit.run], ...(killedBy ? { killedBy } : {}) });
   }
   return new Map([...out].map(([key, values]) => [key, [...values.values()].map((v) => ({ ...v, runs: v.runs.sort((a, b) => a - b) }))]));
@@ -182,7 +183,9 @@ function inLogsOf(runs: number[]): string {
 
 /** `revoked as npm token sha256:… found in the log of run 9123456701; the secret still holds the revoked value: replace it (npm: trusted publishing)`. */
 function deadValuesNote(found: FoundValue[]): string {
-  const how = found.map((v) => `${v.killedBy!.event} as ${CREDENTIAL_LABEL[v.killedBy!.kind] ?? v.killedBy!.kind} ${v.fingerprint} found in ${inLogsOf(v.runs)}`);
+  // An AWS key is named by its id (not secret); any other value by its fingerprint.
+  const named = (v: FoundValue) => (v.killedBy!.kind === 'aws-access-key' ? `${v.killedBy!.credential} (value ${v.fingerprint})` : v.fingerprint);
+  const how = found.map((v) => `${v.killedBy!.event} as ${CREDENTIAL_LABEL[v.killedBy!.kind] ?? v.killedBy!.kind} ${named(v)} found in ${inLogsOf(v.runs)}`);
   const value = found.length === 1 ? `the ${found[0]!.killedBy!.event} value` : 'a dead value';
   const hint = found.some((v) => v.killedBy!.kind === 'npm-token') ? ' (npm: trusted publishing)' : '';
   return `${how.join('; ')}; the secret still holds ${value}: replace it${hint}`;

@@ -10,7 +10,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 // One fault profile per shipped scenario: the drill must pass through the faults, not around them.
 const cases = [
-  { scenario: 'tj-actions-log-leak', faults: 'partition-5s', expectOpen: ['NPM_TOKEN'] },
+  { scenario: 'tj-actions-log-leak', faults: 'partition-5s', expectOpen: [] },
   { scenario: 'grafana-missed-credential', faults: 'aws-throttled', expectOpen: ['NPM_TOKEN'] },
   { scenario: 'nx-pull-request-target', faults: 'flaky-github', expectOpen: ['NPM_TOKEN'] },
 ];
@@ -30,10 +30,12 @@ describe('runDrill on the shipped scenarios', () => {
       if (attack.expected === 'denied') expect(attack.outcome).toBe('denied');
       else expect(expectOpen).toContain(attack.credential);
     }
-    // And the credentials the lab cannot close are said to be open, never faked closed
+    // And the credentials the playbook cannot close are said to be open, never faked closed
     const credentials = result.criteria.find((c) => c.id === 'credentials-closed')!;
     for (const name of expectOpen) expect(credentials.reason).toContain(name);
-    // And contain itself said "needs a human" for them (exit 3), not "contained"
-    expect(result.containExitCode).toBe(3);
+    // And contain itself said "needs a human" for them (exit 3), and "contained" (0) only when
+    // nothing was left (tj-actions: the npm token the log printed was revoked, and its publish is denied)
+    expect(result.containExitCode).toBe(expectOpen.length > 0 ? 3 : 0);
+    if (scenario === 'tj-actions-log-leak') expect(result.attacks.find((a) => a.call === 'npm:publish')).toMatchObject({ expected: 'denied', outcome: 'denied' });
   }, 120_000);
 });

@@ -34,7 +34,7 @@ function journalledMutations(records: JournalRecord[]): Map<string, number> {
 describe('contain under each fault profile finishes right or fails closed, saying what is open', () => {
   let playbook: string;
   let baseline: unknown;
-  /** The undisturbed run's exit: 3, since the scenario's NPM_TOKEN stays open (npm is not rotated). */
+  /** The undisturbed run's exit: 0, everything closed. */
   let baselineCode: number | null;
 
   beforeAll(async () => {
@@ -44,8 +44,8 @@ describe('contain under each fault profile finishes right or fails closed, sayin
     const lab = await labFor();
     try {
       const run = await spawnCliAsync(['contain', ...incidentFlags(lab), '--yes', '--out', join(dir, 'runs'), '--playbook', playbook], labEnv(lab)).done;
-      expect(run.code, run.stderr).toBe(3);
-      expect(run.stdout).toMatch(/NOT CONTAINED YET[\s\S]*NPM_TOKEN/);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(run.stdout).not.toMatch(/NOT CONTAINED YET/);
       baselineCode = run.code;
       baseline = worldOf(lab);
     } finally {
@@ -68,7 +68,7 @@ describe('contain under each fault profile finishes right or fails closed, sayin
       expect(journal.torn).toBeUndefined();
       const end = journal.records.at(-1);
       if (end?.type === 'run-end' && end.status === 'succeeded') {
-        // Finished: the world is the undisturbed run's, and so is the exit (the open NPM_TOKEN).
+        // Finished: the world is the undisturbed run's, and so is the exit.
         expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(baselineCode);
         expect(worldOf(lab)).toEqual(baseline);
         expect(report).toMatch(/status \*\*succeeded\*\*/);
@@ -87,10 +87,12 @@ describe('contain under each fault profile finishes right or fails closed, sayin
         expect(report).not.toMatch(/status \*\*succeeded\*\*/);
       }
       if (profile.name === 'secret-writes-down') {
-        // The half-done rotation: the key changed, the secrets could not be written. Both say so.
+        // The half-done rotation: the key changed, the secrets could not be written. Both say so:
+        // the failed writes are open items, and the secret is closed only because the leaked key
+        // it still holds is dead (deactivated), with a note to replace it.
         expect(result.code).not.toBe(0);
         expect(report).toMatch(/store-key-id\[0\]/);
-        expect(report).toMatch(/AWS_SECRET_ACCESS_KEY[^\n]*\*\*open\*\*/);
+        expect(report).toMatch(/\| deactivated \| AWS_SECRET_ACCESS_KEY \|[^\n]*the secret still holds the deactivated value: replace it/);
       }
       // No secret of the lab in any output.
       const secrets = labSecrets(lab);

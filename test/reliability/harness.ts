@@ -31,7 +31,7 @@ export function tempOut(prefix: string): string {
 export function labEnv(lab: RunningLab): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(AWS_|GH_|GITHUB_)/.test(key)) continue;
+    if (/^(AWS_|GH_|GITHUB_|NPM_|npm_config_)/.test(key)) continue;
     env[key] = value;
   }
   const creds = lab.aws.responderCredentials;
@@ -49,6 +49,10 @@ export function labEnv(lab: RunningLab): NodeJS.ProcessEnv {
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The lab's npm registry and the responder's token on it (as `lab serve` prints them).
+    NPM_CONFIG_REGISTRY: lab.endpoints.npm,
+    NPM_TOKEN: lab.npm.token,
+    NPM_CONFIG_USERCONFIG: '/dev/null',
   };
 }
 
@@ -61,6 +65,8 @@ export function incidentFlags(lab: RunningLab): string[] {
   for (const role of incident.roles ?? []) flags.push('--role', role);
   if (incident.since) flags.push('--since', lab.context.at(incident.since).toISOString());
   if (incident.aws_user) flags.push('--aws-user', incident.aws_user);
+  for (const name of incident.npm_packages) flags.push('--npm-package', name);
+  if (incident.npm_release_workflow) flags.push('--npm-release-workflow', incident.npm_release_workflow);
   return flags;
 }
 
@@ -166,7 +172,11 @@ export function worldOf(lab: RunningLab): unknown {
       keys: user.accessKeys.map((key) => [key.origin === 'scenario' ? 'scenario' : 'minted', key.status]).sort(),
     })),
   }));
-  return { github, aws };
+  // The npm registry: which of its tokens still work, which run logs are still there, which caches.
+  // (the responder's own token is minted per lab start: named, not keyed)
+  const npm = lab.npm.tokens.map((token) => [token.value === lab.npm.token ? 'responder' : token.key.slice(0, 12), token.revokedAt ? 'revoked' : 'live']).sort();
+  const logs = [...lab.github.state.repos.values()].flatMap((repo) => repo.runs.map((run) => [run.id, Object.keys(run.logs ?? {}).length > 0 ? 'logs' : 'no logs']));
+  return { github, aws, npm, logs };
 }
 
 /** Which IAM key a secret's fingerprint matches: its id or secret, and whether the key is active. */

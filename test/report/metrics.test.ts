@@ -168,6 +168,29 @@ describe('a secret closed through the log scan\'s fingerprint', () => {
     expect(collect(journal(all)).findings.filter((f) => f.value.kind === 'secret-in-log')).toHaveLength(2);
   });
 
+  it('closes an AWS key pair\'s secrets when the key the log printed is deactivated by id', () => {
+    // Given the key pair printed in run 9123456701 and both secrets of acme/app in the inventory
+    const keyId = 'AKIAQ3EGRWNZTEXAMPLE';
+    const given = [
+      inventoryOf('acme/app', [secretItem('repo-secret', 'repo:acme/app', 'AWS_ACCESS_KEY_ID'), secretItem('repo-secret', 'repo:acme/app', 'AWS_SECRET_ACCESS_KEY')]),
+      runs('acme/app', 9123456701),
+      ...scanFinding('acme/app', 9123456701, { AWS_ACCESS_KEY_ID: keyId, AWS_SECRET_ACCESS_KEY: planted.awsSecret }),
+    ];
+    expect(metricsOf(given).credentials.open).toBe(2);
+    // When aws.deactivate-access-key switches that key off (its event names the key id, no fingerprint)
+    const deactivated = { type: 'evidence', step: 'deactivate-leaked-keys[0]', kind: 'credential', data: { credential: keyId, kind: 'aws-access-key', event: 'deactivated', at: '2026-11-25T10:07:00.000Z' } };
+    const m = metricsOf([...given, deactivated]);
+    // Then both secrets are closed at that time, the key named by its id
+    expect(m.credentials.open).toBe(0);
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+      expect(item(m, 'repo:acme/app', name)).toMatchObject({ status: 'deactivated', at: '2026-11-25T10:07:00.000Z', open: false });
+      expect(item(m, 'repo:acme/app', name).note).toContain(`deactivated as AWS access key ${keyId}`);
+    }
+    // And another key's deactivation closes neither
+    const other = { ...deactivated, data: { ...deactivated.data, credential: 'AKIAOTHERKEY0EXAMPLE' } };
+    expect(metricsOf([...given, other]).credentials.open).toBe(2);
+  });
+
   it('stays OPEN when the revoked token is another value, or only some of the values found were revoked', () => {
     // Given the scan found one value and another npm token was revoked
     const found = [inventoryOf('acme/app', [secretItem('repo-secret', 'repo:acme/app', 'NPM_TOKEN')]), ...scanFinding('acme/app', 9123456701, { NPM_TOKEN: planted.npm })];

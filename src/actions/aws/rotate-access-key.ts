@@ -150,6 +150,7 @@ export const rotateAccessKey = defineAction({
     secret_access_key: 'the new secret access key (a Secret: only consumer steps see the value)',
     previous_access_key_id: 'the replaced key',
     previous_status: 'Inactive, Deleted, or Active (when the new key could not be proven)',
+    deleted_access_key_ids: 'keys this rotation deleted (the replaced key with delete_old, an inactive spare that made room)',
     new_key_verified: 'whether STS accepted the new key',
     detail: 'what happened, in words',
   },
@@ -214,23 +215,27 @@ export const rotateAccessKey = defineAction({
       const detail = `${state.oldKeyId} was already replaced by ${state.rotatedTo} (inactive since a previous run); the new key's secret was handed out then and cannot be recovered now`;
       ctx.log(detail, 'warn');
       let previousStatus = 'Inactive';
+      const deleted: string[] = [];
       if (input.delete_old) {
         if (grace > 0) await sleep(grace, ctx.signal);
         track(await deleteKey(ctx, client, user, state.oldKeyId));
         keyEvent(ctx, state.oldKeyId, 'deleted', `replaced by ${state.rotatedTo}`);
         previousStatus = 'Deleted';
+        deleted.push(state.oldKeyId);
       }
       return {
         changed: input.delete_old,
-        outputs: { access_key_id: state.rotatedTo, previous_access_key_id: state.oldKeyId, previous_status: previousStatus, new_key_verified: true, detail },
+        outputs: { access_key_id: state.rotatedTo, previous_access_key_id: state.oldKeyId, previous_status: previousStatus, deleted_access_key_ids: deleted, new_key_verified: true, detail },
         requestIds,
       };
     }
 
     const old = keys.find((key) => key.id === state.oldKeyId)!;
+    const deleted: string[] = [];
     if (state.spareToDelete) {
       track(await deleteKey(ctx, client, user, state.spareToDelete));
       keyEvent(ctx, state.spareToDelete, 'deleted', 'inactive spare deleted to make room for the new key');
+      deleted.push(state.spareToDelete);
     }
     let oldStatus: string = old.status;
     if (input.mode === 'leaked' && old.status === 'Active') {
@@ -283,6 +288,7 @@ export const rotateAccessKey = defineAction({
         track(await deleteKey(ctx, client, user, old.id));
         keyEvent(ctx, old.id, 'deleted', `replaced by ${newKeyId}`);
         oldStatus = 'Deleted';
+        deleted.push(old.id);
       }
       detail += `; ${old.id} is ${oldStatus}`;
     }
@@ -294,6 +300,7 @@ export const rotateAccessKey = defineAction({
         secret_access_key: secret,
         previous_access_key_id: old.id,
         previous_status: oldStatus,
+        deleted_access_key_ids: deleted,
         new_key_verified: proof.ok,
         detail,
       },

@@ -94,6 +94,7 @@ describe('aws.rotate-access-key in the lab', () => {
     expect(mutations()).toEqual(['UpdateAccessKey', 'CreateAccessKey', 'DeleteAccessKey']);
     expect(keysOf('ci-deployer')).toEqual([{ id: result.outputs.access_key_id, status: 'Active' }]);
     expect(result.outputs.previous_status).toBe('Deleted');
+    expect(result.outputs.deleted_access_key_ids).toEqual(['AKIAOLDKEY0000000001']);
     // A leaked key is never switched back on by compensate
     const undone = await rotateAccessKey.compensate!(ctx, rotateAccessKey.schema.parse({ user: 'ci-deployer', mode: 'leaked' }), result);
     expect(undone.changed).toBe(false);
@@ -109,6 +110,8 @@ describe('aws.rotate-access-key in the lab', () => {
       { id: result.outputs.access_key_id, status: 'Active' },
     ]);
     expect(credentialEvents(recorded)[0]).toMatchObject({ credential: 'AKIASPAREKEY00000002', event: 'deleted' });
+    // And it says which key it deleted (a later step must not look for it)
+    expect(result.outputs.deleted_access_key_ids).toEqual(['AKIASPAREKEY00000002']);
   });
 
   it('stops with a clear choice when a second key is active', async () => {

@@ -67,10 +67,12 @@ describe('leak-triage playbooks', () => {
       'github.collect-evidence',
       'github.disable-workflow',
       'github.scan-run-logs',
+      'github.revoke-tokens',
+      'npm.revoke-token',
+      'aws.deactivate-access-key',
       'github.delete-run-logs',
       'github.purge-caches',
       'github.audit-runs',
-      'github.revoke-tokens',
     ]);
   });
 
