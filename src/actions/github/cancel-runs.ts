@@ -141,12 +141,14 @@ export const cancelRuns = defineAction<Input>({
     return { changed: cancelled.length > 0, outputs: { cancelled, force_cancelled: forceCancelled, still_running: running }, findings };
   },
 
-  async verify(ctx, input) {
+  async verify(ctx, input, result) {
     const { owner, repo } = splitRepo(input.repo);
     const github = await ctx.clients.github();
     const runs = await activeRuns(github, owner, repo, workflowId(input.workflow));
+    const stopped = [...new Set([...((result.outputs['cancelled'] as number[] | undefined) ?? []), ...((result.outputs['force_cancelled'] as number[] | undefined) ?? [])])];
+    const what = stopped.length > 0 ? `run(s) ${stopped.join(', ')} stopped; ` : '';
     return runs.length === 0
-      ? { verified: true, detail: `no unfinished run of ${input.workflow} in ${input.repo}` }
+      ? { verified: true, detail: `${what}no unfinished run of ${input.workflow} in ${input.repo}` }
       : { verified: false, detail: `still unfinished: ${runs.map((run) => `${run.id} (${run.status})`).join(', ')}` };
   },
 });

@@ -58,6 +58,9 @@ describe('github.cancel-runs', () => {
     // And the completed runs were left alone
     expect(harness.lab.state.run('acme/api', 9001).conclusion).not.toBe('cancelled');
     expect(ctx.logs.some((l) => l.message.includes('run 9004 ignored cancel'))).toBe(true);
+    // And verify says what it stopped, not only that nothing runs now
+    const verdict = await cancelRuns.verify(ctx, cancelRuns.schema.parse(withBlock), first);
+    expect(verdict).toEqual({ verified: true, detail: 'run(s) 9003, 9004, 9005 stopped; no unfinished run of deploy.yml in acme/api' });
   });
 
   it('reports a run that ignores cancel when force is off', async () => {
