@@ -281,7 +281,10 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
       onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
         retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_PRIMARY_WAIT_SECONDS,
     },
-    retry: { retries: 3 },
+    // GitHub's 409s are conflicts of state (an empty repository, a run that already finished),
+    // never transient: retrying them only costs the responder seconds (plugin-retry's default
+    // list plus 409).
+    retry: { retries: 3, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
     request: { fetch: fetchWithTimeout(config.github.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
     // Failed requests are thrown to the caller, which decides (a 404 is often "already done"):
     // request-log's error line on stderr would only be noise. Deprecation warnings still show.

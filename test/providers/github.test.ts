@@ -156,6 +156,22 @@ describe('API call records', () => {
   });
 });
 
+describe('retries', () => {
+  it('never retries a 409 (a state conflict such as an empty repository): one call, at once', async () => {
+    // Given a repository with nothing in it
+    const h = await startLab({ world: { repos: [{ full_name: 'acme/empty' }] } });
+    try {
+      // When its history is listed
+      const error = await h.github.rest.repos.listCommits({ owner: 'acme', repo: 'empty' }).catch((e: unknown) => e);
+      // Then GitHub's 409 comes back after one request, not after plugin-retry's backoff
+      expect((error as { status?: number }).status).toBe(409);
+      expect(h.calls.filter((call) => call.operation === 'GET /repos/{owner}/{repo}/commits')).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('GitHub App auth against the lab', () => {
   it('mints an installation token with a JWT signed by the App key, then acts with it; dry runs are not blocked by it', async () => {
     // Given an App installed in the lab, its private key in a file

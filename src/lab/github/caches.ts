@@ -211,7 +211,9 @@ export function leakTriageRoutes(world: z.input<typeof GitHubWorld>, ctx: LabCon
       const since = bound('since');
       const until = bound('until');
       if (Number.isNaN(since) || Number.isNaN(until)) return error(400, 'Invalid date', call.docs);
-      if (history.length === 0) return error(409, 'Git Repository is empty.', call.docs);
+      // Only a repository with nothing in it is empty; one with workflow files has a history the
+      // scenario simply did not spell out: no commit of it matches.
+      if (history.length === 0 && repo.workflows.length === 0) return error(409, 'Git Repository is empty.', call.docs);
       // `path`: commits that touch the file, or anything under the folder.
       const path = query.get('path')?.replace(/^\/+|\/+$/g, '');
       const touches = (commit: CommitState) => !path || commit.files.some((file) => file.path === path || file.path.startsWith(`${path}/`));
