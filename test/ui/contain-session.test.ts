@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/engine/errors.js';
+import type { OpenItem } from '../../src/report/model.js';
+import { blockingOpenItems, containVars } from '../../src/ui/contain-session.js';
+
+const base = { repo: ['acme/web'], workflow: 'release.yml', incident: 'IR-43' };
+
+describe('contain flags as playbook inputs', () => {
+  it('passes the leak-triage flags through: npm packages, their release workflow, keep logs and caches', () => {
+    const { vars } = containVars({ ...base, 'npm-package': ['@acme/web', 'acme-cli'], 'npm-release-workflow': 'publish.yml', 'keep-logs': true, 'keep-caches': true }, undefined, undefined);
+    expect(vars).toMatchObject({ npm_packages: ['@acme/web', 'acme-cli'], npm_release_workflow: 'publish.yml', delete_logs: false, purge_caches: false });
+    // And without them the playbook's defaults apply (delete the exposing logs, purge the caches)
+    const defaults = containVars(base, undefined, undefined).vars;
+    expect(defaults).not.toHaveProperty('delete_logs');
+    expect(defaults).not.toHaveProperty('purge_caches');
+    expect(defaults).not.toHaveProperty('npm_packages');
+  });
+
+  it('refuses a bad package name or release workflow before any call (UsageError: exit 2)', () => {
+    expect(() => containVars({ ...base, 'npm-package': ['@Acme/Web'] }, undefined, undefined)).toThrow(UsageError);
+    expect(() => containVars({ ...base, 'npm-package': ['acme web'] }, undefined, undefined)).toThrow(/--npm-package must be an npm package name/);
+    expect(() => containVars({ ...base, 'npm-release-workflow': '../publish.sh' }, undefined, undefined)).toThrow(/--npm-release-workflow must be a workflow file name/);
+  });
+});
+
+describe('blockingOpenItems', () => {
+  it('blocks "contained" on credentials, steps, exposures and a leaked credential still alive, not on what the hunt saw', () => {
+    const items: OpenItem[] = [
+      { kind: 'finding', severity: 'high', summary: 'used-after-job-end: ASIA... outlived its job' },
+      { kind: 'finding', severity: 'critical', summary: 'secret-in-log: private-key DEPLOY_KEY exposed in job "build"' },
+      { kind: 'credential', severity: 'high', summary: 'OPEN: NPM_TOKEN (org-secret, org:acme)' },
+      { kind: 'step', severity: 'high', summary: 'Step revoke-npm-tokens (npm.revoke-token) failed' },
+    ];
+    expect(blockingOpenItems(items).map((item) => item.summary.split(':')[0])).toEqual(['secret-in-log', 'OPEN', 'Step revoke-npm-tokens (npm.revoke-token) failed']);
+  });
+});
