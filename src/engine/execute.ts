@@ -127,19 +127,25 @@ function messageOf(error: unknown): string {
 /** Bounds how many step keys execute at once. */
 class Semaphore {
   #free: number;
-  readonly #waiting: Array<() => void> = [];
+  /** Waiters by priority: urgent ones (changes that contain) are let in before the rest. */
+  readonly #waiting: { urgent: Array<() => void>; normal: Array<() => void> } = { urgent: [], normal: [] };
 
   constructor(size: number) {
     this.#free = Math.max(1, size);
   }
 
-  async use<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` when a slot is free. `urgent` waiters go first: when a large incident fills every
+   * slot with read-only triage (log scans, audits), a containment change waiting behind them
+   * still starts at the next free slot. In order within each class.
+   */
+  async use<T>(fn: () => Promise<T>, urgent = false): Promise<T> {
     if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else await new Promise<void>((resolve) => (urgent ? this.#waiting.urgent : this.#waiting.normal).push(resolve));
     try {
       return await fn();
     } finally {
-      const next = this.#waiting.shift();
+      const next = this.#waiting.urgent.shift() ?? this.#waiting.normal.shift();
       if (next) next();
       else this.#free++;
     }
@@ -502,7 +508,8 @@ class Scheduler {
     }
 
     const keys = items ? items.map((item, index) => ({ key: `${step.id}[${index}]`, item })) : [{ key: step.id, item: undefined }];
-    const results = await Promise.all(keys.map(({ key, item }) => this.#limit.use(() => this.#runKey(step, definition, key, item))));
+    // A mutating action is a containment change: it goes ahead of read-only work for a slot.
+    const results = await Promise.all(keys.map(({ key, item }) => this.#limit.use(() => this.#runKey(step, definition, key, item), definition.mutating)));
 
     // The step's state for dependents: the worst of its keys.
     const failed = results.filter((r) => r.outcome.status === 'failed');

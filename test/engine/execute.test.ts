@@ -90,6 +90,25 @@ describe('runPlaybook', () => {
     expect(result.steps).toHaveLength(6);
   });
 
+  it('lets a containment change ahead of queued read-only work when every slot is taken', async () => {
+    // Given one slot, a read-only fan-out of four (a log scan per repository) and a mutating
+    // step (disable) that becomes ready while three of the reads still wait for the slot
+    behaviour.apply = async () => {
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const book = playbook([
+      { id: 'scan', uses: 'test.read', for_each: [1, 2, 3, 4], with: { value: '${{ item }}' } },
+      { id: 'disable', uses: 'test.probe' },
+    ]);
+    // When it runs
+    await run(book, { concurrency: 1 });
+    // Then the change went through at the first free slot, before the reads that queued ahead of it
+    const applies = behaviour.log.filter((line) => line.startsWith('apply'));
+    expect(applies[0]).toBe('apply scan[0]');
+    expect(applies[1]).toBe('apply disable');
+    expect(applies.slice(2)).toEqual(['apply scan[1]', 'apply scan[2]', 'apply scan[3]']);
+  });
+
   it('runs dependent steps in order, with implicit dependencies from expressions', async () => {
     // Given c reads b's output (no needs) and b needs a
     behaviour.apply = async (input) => ({ value: `${input.label}-out` });
