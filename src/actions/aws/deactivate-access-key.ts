@@ -93,7 +93,18 @@ export const deactivateAccessKey = defineAction({
     const client = ctx.clients.iam(toAwsTarget(input));
     const outputs = { access_key_id: input.access_key_id, user_name: state.user, ...(state.lastUsed ? { last_used: state.lastUsed } : {}) };
     const key = (await listAccessKeys(ctx, client, state.user)).find((candidate) => candidate.id === input.access_key_id);
-    if (!key || key.status === 'Inactive') return { changed: false, outputs };
+    if (!key || key.status === 'Inactive') {
+      // Already off (an earlier step, a crashed run whose record was lost, a human): say so in the
+      // evidence, so the report can tell the key is dead instead of listing its leak as open.
+      ctx.evidence('credential', {
+        credential: input.access_key_id,
+        kind: 'aws-access-key',
+        event: key ? 'deactivated' : 'deleted',
+        at: ctx.now().toISOString(),
+        detail: `found ${key ? 'Inactive' : 'deleted'} on ${state.user} when checked: switched off before this step`,
+      });
+      return { changed: false, outputs };
+    }
     try {
       const response = await client.send(new UpdateAccessKeyCommand({ UserName: state.user, AccessKeyId: key.id, Status: 'Inactive' }), { abortSignal: ctx.signal });
       ctx.evidence('credential', { credential: key.id, kind: 'aws-access-key', event: 'deactivated', at: ctx.now().toISOString(), detail: `deactivated on ${state.user}` });

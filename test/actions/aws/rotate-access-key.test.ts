@@ -166,10 +166,12 @@ describe('aws.deactivate-access-key in the lab', () => {
     expect(keysOf('ci-deployer')).toEqual([{ id: 'AKIAOLDKEY0000000001', status: 'Inactive' }]);
     expect(credentialEvents(recorded)).toEqual([expect.objectContaining({ credential: 'AKIAOLDKEY0000000001', event: 'deactivated' })]);
     await expect(deactivateAccessKey.verify(ctx, input, result)).resolves.toMatchObject({ verified: true });
-    // When run again / Then nothing changes
+    // When run again / Then nothing changes, and the evidence says the key was found off (a
+    // crash can lose the first record: the report must still see the key is dead)
     const again = await planAndApply(deactivateAccessKey, ctx, { access_key_id: 'AKIAOLDKEY0000000001' });
     expect(again.plan.changes).toEqual([]);
     expect(again.result.changed).toBe(false);
+    expect(credentialEvents(recorded).at(-1)).toMatchObject({ credential: 'AKIAOLDKEY0000000001', event: 'deactivated', detail: expect.stringContaining('found Inactive') });
     // When compensated / Then it is active again
     await deactivateAccessKey.compensate!(ctx, input, result);
     expect(keysOf('ci-deployer')).toEqual([{ id: 'AKIAOLDKEY0000000001', status: 'Active' }]);
