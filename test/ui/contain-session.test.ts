@@ -24,10 +24,11 @@ describe('contain flags as playbook inputs', () => {
 });
 
 describe('blockingOpenItems', () => {
-  it('blocks "contained" on credentials, steps, exposures and a leaked credential still alive, not on what the hunt saw', () => {
+  it('blocks "contained" on credentials, steps, exposures and a leaked credential still alive, not on what the hunt saw or an entropy guess', () => {
     const items: OpenItem[] = [
       { kind: 'finding', severity: 'high', summary: 'used-after-job-end: ASIA... outlived its job' },
       { kind: 'finding', severity: 'critical', summary: 'secret-in-log: private-key DEPLOY_KEY exposed in job "build"' },
+      { kind: 'finding', severity: 'critical', summary: 'secret-in-log: generic-secret API_KEY ****…(32) exposed in job "build"' },
       { kind: 'credential', severity: 'high', summary: 'OPEN: NPM_TOKEN (org-secret, org:acme)' },
       { kind: 'step', severity: 'high', summary: 'Step revoke-npm-tokens (npm.revoke-token) failed' },
     ];
