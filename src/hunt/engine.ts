@@ -85,7 +85,7 @@ export async function runHunt(inputJson: HuntInputJson, source: HuntSource, opti
   const until = input.until ? Date.parse(input.until) : now.getTime();
   return {
     findings,
-    identities: tracker.all().map((tracked) => ({ id: tracked.id, origin: tracked.origin, ...(tracked.via ? { via: `${tracked.via} by ${tracked.parent}` } : {}) })),
+    identities: tracker.all().map((tracked) => ({ id: tracked.id, origin: tracked.origin, ...(tracked.via ? { via: `${tracked.via} by ${tracked.parent}` } : {}), ...(tracked.issuedAt ? { issuedAt: tracked.issuedAt } : {}) })),
     stats,
     provisional: until >= now.getTime() - PROVISIONAL_MS,
     scannedAt: now.toISOString(),

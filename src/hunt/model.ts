@@ -94,7 +94,7 @@ export interface ScanStats {
 export interface HuntResult {
   findings: HuntFinding[];
   /** Every identity hunted, including those discovered by following minted credentials. */
-  identities: Array<{ id: string; origin: 'input' | 'minted'; via?: string }>;
+  identities: Array<{ id: string; origin: 'input' | 'minted'; via?: string; /** When CloudTrail shows a minted credential issued. */ issuedAt?: string }>;
   stats: ScanStats;
   /** True when the scan reached into the last ~15 minutes: CloudTrail delivery may still add events. */
   provisional: boolean;

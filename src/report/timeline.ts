@@ -179,14 +179,16 @@ function timelineEntries(c: Collected, options: BuildTimelineOptions): TimelineE
   for (const { value: e, seq, step } of c.credentials) {
     const at = isoOrUndefined(e.at);
     if (!at) continue;
-    // A session issued to the pipeline (found by the hunt) is the attacker's side; everything else is ours.
-    const attackerSide = e.event === 'issued' && e.credential.startsWith('ASIA');
+    // A credential the hunt saw issued (a session minted for the pipeline, a key the attacker
+    // created) is the other side's, as CloudTrail recorded it; everything else is ours.
+    const byHunt = step !== undefined && c.steps.get(step)?.some((r) => r.action === 'aws.hunt-cloudtrail') === true;
+    const attackerSide = e.event === 'issued' && (byHunt || e.credential.startsWith('ASIA'));
     push({
       at,
       lane: attackerSide ? 'attacker' : 'responder',
       source: e.kind.startsWith('aws') || e.kind === 'oidc-trust' ? 'aws' : 'github',
       kind: 'credential',
-      actor: attackerSide ? 'sts' : step ? `cicd-ir ${step}` : 'cicd-ir',
+      actor: attackerSide ? (e.credential.startsWith('ASIA') ? 'sts' : 'iam') : step ? `cicd-ir ${step}` : 'cicd-ir',
       identity: e.credential,
       summary: `${e.kind} ${e.credential} ${e.event}${e.fingerprint ? ` (${e.fingerprint})` : ''}${e.detail ? `: ${e.detail}` : ''}`,
       evidence: { journalSeq: seq },

@@ -205,11 +205,17 @@ describe('report of a real contain run in the lab', () => {
     expect(session).toMatchObject({ status: 'revoked', to: (revoke as any).data.at, usedAfterClose: 0 });
     const issuedAt = run.labState.sessions.get(session.credential)!.toISOString();
     expect(issuedAt < cutoff).toBe(true);
-    // And it is exposed from the start of the job that could mint it (the journal has no issue
-    // event): never after the lab's real issue time, so the window is not understated
-    expect(session.fromBasis).toBe('job-start');
-    expect(session.from! <= issuedAt).toBe(true);
-    expect(session.from).toBe(firstJobStart);
+    // And it is exposed from when it was issued: the hunt followed the OIDC subject to the
+    // AssumeRoleWithWebIdentity event and journalled its time, the lab's real issue time (CloudTrail
+    // keeps whole seconds)
+    expect(session.fromBasis).toBe('issued');
+    expect(Date.parse(session.from!)).toBe(Math.floor(Date.parse(issuedAt) / 1000) * 1000);
+    // And the key the attacker minted is exposed from its CreateAccessKey, not its first use
+    const mintedEvent = journal.find((r) => r.type === 'evidence' && r.kind === 'credential' && (r.data as any).credential === minted.id && (r.data as any).event === 'issued');
+    expect(mintedEvent).toBeDefined();
+    expect(exposure(minted.id)).toMatchObject({ fromBasis: 'issued', from: new Date((mintedEvent as any).data.at).toISOString() });
+    // (on the attacker's lane of the timeline, as IAM recorded it, not as something cicd-ir did)
+    expect(report.entries.find((e) => e.kind === 'credential' && e.identity === minted.id && e.summary.includes(' issued'))).toMatchObject({ lane: 'attacker', actor: 'iam' });
 
     // And findings by severity count the hunt's findings as journalled
     const findings = journal.filter((r) => r.type === 'finding');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineAction, type ApiCall } from '../define.js';
-import type { EvidenceByKind } from '../../engine/evidence.js';
+import type { CredentialEvent, EvidenceByKind } from '../../engine/evidence.js';
 import { hunt, HuntInput, summarise, type HuntRequest, type HuntResult } from '../../hunt/index.js';
 import type { HuntedIdentity } from '../../hunt/model.js';
 import { DEFENSE_EVASION_EVENTS, IdentityTracker } from '../../hunt/classify.js';
@@ -113,6 +113,19 @@ export default defineAction<Input>({
     const events = new Map<string, EvidenceByKind['cloudtrail-events']['events'][number]>();
     for (const finding of result.findings) for (const event of finding.evidence) events.set(event.eventID || `${event.eventTime}|${event.eventName}`, event);
     ctx.evidence('cloudtrail-events', { events: [...events.values()] } satisfies EvidenceByKind['cloudtrail-events']);
+    // When each credential the hunt followed was issued (AssumeRoleWithWebIdentity, CreateAccessKey,
+    // GetSessionToken...), as CloudTrail says: the report's exposure windows start there, not at a
+    // lower bound such as the start of the job that could mint it.
+    for (const identity of result.identities) {
+      if (identity.origin !== 'minted' || !identity.issuedAt) continue;
+      ctx.evidence('credential', {
+        credential: identity.id,
+        kind: identity.id.startsWith('ASIA') ? 'aws-role-sessions' : 'aws-access-key',
+        event: 'issued',
+        at: identity.issuedAt,
+        detail: `issued by ${identity.via ?? 'a hunted identity'} (CloudTrail)`,
+      } satisfies CredentialEvent);
+    }
     if (result.stats.skipped.length) ctx.log(`hunt skipped ${result.stats.skipped.length} malformed input(s)`, 'warn');
     if (result.provisional) ctx.log('hunt window reaches the last 15 minutes: results are provisional (CloudTrail delivery lag)', 'warn');
     const summary = summarise(result);
