@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { playAfterContainment } from '../../src/drill/index.js';
 import { labSecrets } from '../../src/drill/secrets.js';
-import { startLab, type RunningLab, type StartLabOptions } from '../../src/lab/index.js';
 import { npmTokenKey } from '../../src/lab/npm/index.js';
 import { createNpmClient } from '../../src/providers/npm.js';
+import { useScenarioLab } from '../helpers/scenario-lab.js';
 
 const STOLEN = 'npm_' + 'S'.repeat(36);
 
@@ -35,22 +32,7 @@ attacker:
 `;
 
 describe("the drill's after-containment npm:publish step", () => {
-  let lab: RunningLab | undefined;
-  let dir: string | undefined;
-
-  afterEach(async () => {
-    await lab?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    lab = undefined;
-  });
-
-  async function start(options: StartLabOptions = {}): Promise<RunningLab> {
-    dir = mkdtempSync(join(tmpdir(), 'cicd-ir-drill-npm-'));
-    const file = join(dir, 'npm.yaml');
-    writeFileSync(file, scenarioText);
-    lab = await startLab(file, options);
-    return lab;
-  }
+  const start = useScenarioLab(scenarioText, 'cicd-ir-drill-npm-');
 
   it('succeeds while the stolen token lives: a real PUT lands the version, and the drill flags it', async () => {
     // Given a lab where nobody revoked the token

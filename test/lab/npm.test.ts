@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/engine/errors.js';
-import { startLab, type RunningLab } from '../../src/lab/index.js';
 import { parseScenario } from '../../src/lab/load-scenario.js';
 import { npmTokenKey } from '../../src/lab/npm/index.js';
 import { createNpmClient, NpmRegistryError } from '../../src/providers/npm.js';
+import { useScenarioLab } from '../helpers/scenario-lab.js';
 
 const TOKENS = ['npm_' + 'a'.repeat(36), 'npm_' + 'b'.repeat(36), 'npm_' + 'c'.repeat(36)];
 
@@ -24,22 +21,7 @@ ${TOKENS.map((value) => `    - { value: ${value} }`).join('\n')}
 `;
 
 describe('the lab npm registry', () => {
-  let lab: RunningLab | undefined;
-  let dir: string | undefined;
-
-  afterEach(async () => {
-    await lab?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    lab = undefined;
-  });
-
-  async function start(): Promise<RunningLab> {
-    dir = mkdtempSync(join(tmpdir(), 'cicd-ir-npm-lab-'));
-    const file = join(dir, 'npm.yaml');
-    writeFileSync(file, scenarioText);
-    lab = await startLab(file);
-    return lab;
-  }
+  const start = useScenarioLab(scenarioText, 'cicd-ir-npm-lab-');
 
   it('is served by startLab and named in the providerConfig real clients use', async () => {
     // Given a scenario with an npm part
@@ -138,13 +120,7 @@ attacker:
   - { phase: after-containment, credential: NPM_TOKEN, call: npm:publish, params: { package: "@acme/web", version: 1.2.0 } }
 `;
 
-    async function startHistory(): Promise<RunningLab> {
-      dir = mkdtempSync(join(tmpdir(), 'cicd-ir-npm-lab-'));
-      const file = join(dir, 'history.yaml');
-      writeFileSync(file, HISTORY);
-      lab = await startLab(file);
-      return lab;
-    }
+    const startHistory = useScenarioLab(HISTORY, 'cicd-ir-npm-lab-');
 
     it('lands a publish made with a live token (a secret name resolved to its value, or the value) at its time, by its actor', async () => {
       // Given a scenario whose attacker published with the org secret NPM_TOKEN and with the raw token
