@@ -37,3 +37,24 @@ export async function readTokenFile(path: string, stdin: NodeJS.ReadableStream =
   cache.set(path, tokens);
   return tokens;
 }
+
+/** A token value a revoking step holds, and where it came from. */
+export interface HeldSecret {
+  secret: Secret;
+  source: 'file' | 'scan';
+}
+
+/**
+ * The token values a revoking step holds: those of the tokens file (if any), then those an
+ * earlier step handed over as Secrets (a log scan), each value once (by fingerprint).
+ */
+export async function heldSecrets(tokensFile: string | undefined, leaked: readonly Secret[]): Promise<HeldSecret[]> {
+  const seen = new Set<string>();
+  const out: HeldSecret[] = [];
+  const add = (secret: Secret, source: HeldSecret['source']) => {
+    if (!seen.has(secret.fingerprint)) out.push({ secret, source }), seen.add(secret.fingerprint);
+  };
+  for (const secret of tokensFile ? await readTokenFile(tokensFile) : []) add(secret, 'file');
+  for (const secret of leaked) add(secret, 'scan');
+  return out;
+}

@@ -4,7 +4,7 @@ import type { CredentialEvent } from '../../engine/evidence.js';
 import { Secret } from '../../engine/secret.js';
 import type { Clients } from '../../engine/context.js';
 import { httpStatus } from '../../github/api.js';
-import { readTokenFile } from '../../github/token-file.js';
+import { heldSecrets } from '../../github/token-file.js';
 import { TokenBucket } from '../../github/token-bucket.js';
 
 const schema = z
@@ -30,12 +30,7 @@ const HOUR_MS = 3_600_000;
 
 /** The tokens to revoke: the file's, then the scan's, deduplicated by fingerprint. */
 async function heldTokens(input: Input): Promise<Secret[]> {
-  const seen = new Set<string>();
-  const out: Secret[] = [];
-  for (const token of [...(input.tokens_file ? await readTokenFile(input.tokens_file) : []), ...input.leaked]) {
-    if (!seen.has(token.fingerprint)) out.push(token), seen.add(token.fingerprint);
-  }
-  return out;
+  return (await heldSecrets(input.tokens_file, input.leaked)).map((held) => held.secret);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { CredentialEvent } from '../../engine/evidence.js';
 import { StepFailedError } from '../../engine/errors.js';
 import type { ActionContext } from '../../engine/context.js';
 import { Secret } from '../../engine/secret.js';
-import { readTokenFile } from '../../github/token-file.js';
+import { heldSecrets } from '../../github/token-file.js';
 import type { NpmClient, NpmTokenInfo } from '../../providers/npm.js';
 
 const schema = z
@@ -43,19 +43,6 @@ interface State {
 
 const shortKey = (key: string) => key.slice(0, 12);
 
-/** The held token values: from the file and from the scan, deduplicated by fingerprint. */
-async function heldValues(input: Input): Promise<Array<{ secret: Secret; source: 'file' | 'scan' }>> {
-  const seen = new Set<string>();
-  const out: Array<{ secret: Secret; source: 'file' | 'scan' }> = [];
-  for (const secret of input.tokens_file ? await readTokenFile(input.tokens_file) : []) {
-    if (!seen.has(secret.fingerprint)) out.push({ secret, source: 'file' }), seen.add(secret.fingerprint);
-  }
-  for (const secret of input.leaked ?? []) {
-    if (!seen.has(secret.fingerprint)) out.push({ secret, source: 'scan' }), seen.add(secret.fingerprint);
-  }
-  return out;
-}
-
 /**
  * Matches a held token value to the account's list without ever sending it: npm's key is the
  * sha512 of the value; failing that, the listed abbreviation (`npm_ab`) must be a prefix of the
@@ -84,7 +71,7 @@ async function resolveTargets(ctx: ActionContext, npm: NpmClient, input: Input):
     if (!matches[0]) state.gone.push(target);
     else if (!taken.has(matches[0].key)) state.revoke.push(target), taken.add(matches[0].key);
   }
-  for (const { secret, source } of await heldValues(input)) {
+  for (const { secret, source } of await heldSecrets(input.tokens_file, input.leaked)) {
     const match = matchValue(secret.reveal(), tokens);
     if (match === undefined) {
       // Not this account's: dead, or live under another account (a maintainer's own token).
@@ -170,7 +157,7 @@ export const revokeToken = defineAction<Input>({
   async apply(ctx, input, plan) {
     const npm = npmClient(ctx);
     const state = plan.state as State;
-    const held = new Map((await heldValues(input)).map(({ secret }) => [secret.fingerprint, secret]));
+    const held = new Map((await heldSecrets(input.tokens_file, input.leaked)).map(({ secret }) => [secret.fingerprint, secret]));
     const revoked: string[] = [];
     const alreadyGone = state.gone.map((target) => target.label);
     // A held value the registry already refuses is dead: say so in the evidence, so the report can
