@@ -572,8 +572,9 @@ export function openItems(c: Collected, metrics: Metrics): OpenItem[] {
   }
   for (const s of metrics.steps.failed) items.push({ kind: 'step', severity: 'high', summary: `Step ${s.key} (${s.action}) failed: ${s.detail}` });
   for (const s of metrics.steps.unverified) items.push({ kind: 'step', severity: 'medium', summary: `Step ${s.key} (${s.action}) unverified: ${s.detail}` });
+  const settled = leakSettled(c, metrics);
   for (const { value: f } of c.findings) {
-    if ((f.severity === 'critical' || f.severity === 'high') && !leakSettled(c, metrics, f)) items.push({ kind: 'finding', severity: f.severity, summary: `${f.kind}: ${f.summary}` });
+    if ((f.severity === 'critical' || f.severity === 'high') && !settled(f)) items.push({ kind: 'finding', severity: f.severity, summary: `${f.kind}: ${f.summary}` });
   }
   return items
     .map((item, index) => ({ item, index }))
@@ -589,20 +590,23 @@ const CLOSED_EXPOSURE = new Set<Exposure['status']>(['revoked', 'rotated', 'deac
  * key next to it) whose key was closed; a job's installation token (`ghs_`) once every job of the
  * run has ended. It stays in the findings (it happened); it leaves the open items.
  */
-function leakSettled(c: Collected, metrics: Metrics, f: { kind: string; resource?: string; evidence?: unknown }): boolean {
-  if (f.kind !== 'secret-in-log' || !Array.isArray(f.evidence) || f.evidence.length === 0) return false;
-  const run = Number(RUN_RESOURCE.exec(f.resource ?? '')?.[2]);
+function leakSettled(c: Collected, metrics: Metrics): (f: { kind: string; resource?: string; evidence?: unknown }) => boolean {
+  // What is dead, read once for every finding.
   const killed = new Set(c.credentials.filter((e) => KILLS_VALUE.has(e.value.event) && e.value.fingerprint).map((e) => e.value.fingerprint!));
   const closedKeys = new Set(metrics.exposure.filter((e) => CLOSED_EXPOSURE.has(e.status)).map((e) => e.credential));
-  const jobs = c.runs.get(run)?.run.jobs;
-  const runEnded = jobs !== undefined && jobs.length > 0 && jobs.every((job) => isoOrUndefined(job.completed_at) !== undefined);
-  return f.evidence.every((hit: unknown) => {
-    if (typeof hit !== 'object' || hit === null) return false;
-    const { kind, fingerprint: fp, keyId } = hit as { kind?: unknown; fingerprint?: unknown; keyId?: unknown };
-    if (typeof fp === 'string' && killed.has(fp)) return true;
-    if (typeof keyId === 'string' && closedKeys.has(keyId)) return true;
-    return kind === 'github-app-token' && runEnded;
-  });
+  return (f) => {
+    if (f.kind !== 'secret-in-log' || !Array.isArray(f.evidence) || f.evidence.length === 0) return false;
+    const run = Number(RUN_RESOURCE.exec(f.resource ?? '')?.[2]);
+    const jobs = c.runs.get(run)?.run.jobs;
+    const runEnded = jobs !== undefined && jobs.length > 0 && jobs.every((job) => isoOrUndefined(job.completed_at) !== undefined);
+    return f.evidence.every((hit: unknown) => {
+      if (typeof hit !== 'object' || hit === null) return false;
+      const { kind, fingerprint: fp, keyId } = hit as { kind?: unknown; fingerprint?: unknown; keyId?: unknown };
+      if (typeof fp === 'string' && killed.has(fp)) return true;
+      if (typeof keyId === 'string' && closedKeys.has(keyId)) return true;
+      return kind === 'github-app-token' && runEnded;
+    });
+  };
 }
 
 function isDefined<T>(value: T | undefined): value is T {
