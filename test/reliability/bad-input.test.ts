@@ -6,7 +6,10 @@ import { parse, stringify } from 'yaml';
 import { CicdIrError } from '../../src/engine/errors.js';
 import { parsePlaybook, resolveInputs } from '../../src/engine/playbook.js';
 import type { RunningLab } from '../../src/lab/index.js';
-import { CONTAIN_PLAYBOOK, labEnv, labFor, spawnCliAsync, tempOut } from './harness.js';
+import { CONTAIN_PLAYBOOK, labEnv, labFor, removeTempOuts, spawnCliAsync, tempOut } from './harness.js';
+
+// The run folders the suite made are evidence only while it runs.
+afterAll(removeTempOuts);
 
 /** Strings an attacker (or a hurried responder) puts where names and ARNs go. */
 const HOSTILE: string[] = [

@@ -13,12 +13,16 @@ import {
   labSecrets,
   leaksIn,
   mutationCounts,
+  removeTempOuts,
   runDir,
   spawnCliAsync,
   tempOut,
   worldOf,
   type CliProcess,
 } from './harness.js';
+
+// The run folders the suite made are evidence only while it runs.
+afterAll(removeTempOuts);
 
 /**
  * Where a case kills `contain`: when the journal holds `journal` complete records, or right

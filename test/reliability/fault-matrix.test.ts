@@ -1,10 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal, type JournalRecord } from '../../src/engine/journal.js';
 import { faultProfiles } from '../../src/lab/faults.js';
 import type { FaultProfile } from '../../src/lab/types.js';
-import { containWithoutHunt, incidentFlags, labEnv, labFor, labSecrets, leaksIn, mutationCounts, runDir, spawnCliAsync, tempOut, worldOf } from './harness.js';
+import { containWithoutHunt, incidentFlags, labEnv, labFor, labSecrets, leaksIn, mutationCounts, removeTempOuts, runDir, spawnCliAsync, tempOut, worldOf } from './harness.js';
+
+// The run folders the suite made are evidence only while it runs.
+afterAll(removeTempOuts);
 
 /** The lab's named profiles, as drills use them (partitions are timed from lab start). */
 const NAMED: FaultProfile[] = ['latency-150ms', 'flaky-github', 'aws-throttled', 'partition-5s', 'partition-60s'].map((name) => faultProfiles[name]!);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -11,16 +11,19 @@ import { DEV_ENTRY, repoRoot } from '../helpers/cli.js';
 export const SCENARIO = join(repoRoot, 'scenarios/tj-actions-log-leak.yaml');
 export const CONTAIN_PLAYBOOK = join(repoRoot, 'playbooks/contain-compromised-workflow.yaml');
 
-/** Every output of the runs a suite made, for the secret-hygiene sweep. */
-export const transcripts: string[] = [];
-/** Every --out folder the suites used. */
-export const outDirs: string[] = [];
+/** Every --out folder this test file made (removed by removeTempOuts). */
+const outDirs: string[] = [];
 
-/** A fresh temporary folder (recorded for the hygiene sweep). */
+/** A fresh temporary folder, removed after the test file by removeTempOuts. */
 export function tempOut(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `cicd-ir-rel-${prefix}-`));
   outDirs.push(dir);
   return dir;
+}
+
+/** Removes every folder tempOut made in this file (call it from afterAll). */
+export function removeTempOuts(): void {
+  for (const dir of outDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -87,7 +90,6 @@ export function spawnCliAsync(args: string[], env: NodeJS.ProcessEnv): CliProces
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      transcripts.push(stdout, stderr);
       resolve({ code, signal, stdout, stderr });
     });
   });
