@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,11 +14,19 @@ import { expectIdempotent } from './idempotency.js';
 import { startGitHubLab, type GitHubLabHarness } from './lab.js';
 
 let harness: GitHubLabHarness;
+/** Folders of the token files a test wrote (the tokens are test values; removed all the same). */
+const tokenDirs: string[] = [];
+const tokenDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cicd-ir-tokens-'));
+  tokenDirs.push(dir);
+  return dir;
+};
 beforeEach(async () => {
   harness = await startGitHubLab(testWorld);
 });
 afterEach(async () => {
   await harness.close();
+  for (const dir of tokenDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('github.rotate-secret', () => {
@@ -134,7 +142,7 @@ describe('github.delete-deploy-key', () => {
 describe('github.revoke-tokens', () => {
   it('revokes the live tokens of a file unauthenticated, in batches, and a re-run finds nothing to revoke', async () => {
     // Given a file with two leaked tokens, a duplicate, a comment and an unknown token
-    const dir = mkdtempSync(join(tmpdir(), 'cicd-ir-tokens-'));
+    const dir = tokenDir();
     const file = join(dir, 'tokens.txt');
     const [alice, bob] = testWorld.tokens!.map((t) => t.value);
     writeFileSync(file, `# leaked in run 9002\n${alice}\n${bob}\n${alice}\n\n`);
@@ -152,7 +160,7 @@ describe('github.revoke-tokens', () => {
   });
 
   it('says in the plan that revocation is irreversible', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cicd-ir-tokens-'));
+    const dir = tokenDir();
     const file = join(dir, 'one.txt');
     writeFileSync(file, `${testWorld.tokens![0]!.value}\n`);
     const plan = await revokeTokens.plan(testContext({ clients: harness.clients() }), revokeTokens.schema.parse({ tokens_file: file }));
@@ -162,7 +170,7 @@ describe('github.revoke-tokens', () => {
 
   it('revokes the tokens a log scan handed over as Secrets, together with the file, each once', async () => {
     // Given alice's token in the responders' file and alice's and bob's from the scan (as Secrets)
-    const dir = mkdtempSync(join(tmpdir(), 'cicd-ir-tokens-'));
+    const dir = tokenDir();
     const file = join(dir, 'tokens.txt');
     const [alice, bob] = testWorld.tokens!.map((t) => t.value);
     writeFileSync(file, `${alice}\n`);
