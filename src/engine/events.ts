@@ -22,6 +22,8 @@ export interface StepOutcome {
   resumed?: boolean;
   /** A failure that `continue_on_error` let through. */
   continued?: boolean;
+  /** Skipped because something it depends on failed (not by its own `if:`). */
+  dependencyFailed?: boolean;
 }
 
 /**
@@ -47,6 +49,8 @@ export type EngineEvent =
   | { type: 'step-verified'; step: string; key: string; verified: boolean; detail: string }
   | { type: 'step-skipped'; step: string; key: string; reason: string }
   | { type: 'step-failed'; step: string; key: string; error: string; continued: boolean }
+  /** A step ran on its dependencies' results without those of `missing` (failed or skipped items). */
+  | { type: 'step-incomplete'; step: string; missing: string[] }
   | { type: 'step-retry'; step: string; key: string; attempt: number; delayMs: number; error: string }
   /** Terminal for a key: exactly one per key, after the phase events above. */
   | { type: 'step-finished'; step: string; key: string; outcome: StepOutcome }

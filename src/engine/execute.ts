@@ -16,6 +16,8 @@ import type { InputValues, Playbook, Step } from './model.js';
 import { dependencyGraph, findCycle, stepReferences } from './plan.js';
 import { DEFAULT_RUNS_ROOT, ensureRunDir, existingRunDir, JOURNAL_FILE, newRunId, runDirFor } from './run-dir.js';
 import { isSecret, redact } from './secret.js';
+import { Semaphore } from './slots.js';
+import { deterministicError } from './retry-policy.js';
 
 /** Everything one run needs. Commands build it; tests build it with fake actions and clients. */
 export interface RunOptions {
@@ -124,34 +126,6 @@ function messageOf(error: unknown): string {
   return redact(error instanceof Error ? error.message : String(error));
 }
 
-/** Bounds how many step keys execute at once. */
-class Semaphore {
-  #free: number;
-  /** Waiters by priority: urgent ones (changes that contain) are let in before the rest. */
-  readonly #waiting: { urgent: Array<() => void>; normal: Array<() => void> } = { urgent: [], normal: [] };
-
-  constructor(size: number) {
-    this.#free = Math.max(1, size);
-  }
-
-  /**
-   * Runs `fn` when a slot is free. `urgent` waiters go first: when a large incident fills every
-   * slot with read-only triage (log scans, audits), a containment change waiting behind them
-   * still starts at the next free slot. In order within each class.
-   */
-  async use<T>(fn: () => Promise<T>, urgent = false): Promise<T> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => (urgent ? this.#waiting.urgent : this.#waiting.normal).push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = this.#waiting.urgent.shift() ?? this.#waiting.normal.shift();
-      if (next) next();
-      else this.#free++;
-    }
-  }
-}
-
 /** What resume learned from the journal about one key. */
 interface PriorKey {
   inputHash: string;
@@ -214,8 +188,77 @@ function completedStepIds(prior: Map<string, PriorKey>): Set<string> {
 interface StepState {
   status: 'succeeded' | 'failed' | 'skipped' | 'planned' | 'unverified';
   outputs: Record<string, unknown>;
-  /** Failed (without continue_on_error), or skipped because a dependency failed: dependents are skipped. */
+  /**
+   * Nothing of it can be used: a step that failed (without continue_on_error), or was skipped
+   * because a dependency failed; a fanned-out step when every one of its items is. Dependents skip.
+   */
   blocked: boolean;
+  /**
+   * Keys whose result is missing from `outputs` (failed, or skipped because what they depended
+   * on failed), here or in a step this one read from: a step reading it gets what succeeded and
+   * is journalled `incomplete`.
+   */
+  missing: MissingKey[];
+}
+
+/** A key whose result a later step had to do without. */
+export interface MissingKey {
+  key: string;
+  status: 'failed' | 'skipped';
+  reason: string;
+}
+
+/** How one key ended, as the step and its item-wise dependents see it. */
+interface KeyResult {
+  outcome: StepOutcome;
+  outputs: Record<string, unknown>;
+}
+
+/** The missing keys of several steps, each once, in order. */
+function mergeMissing(lists: MissingKey[]): MissingKey[] {
+  const seen = new Map<string, MissingKey>();
+  for (const missing of lists) if (!seen.has(missing.key)) seen.set(missing.key, missing);
+  return [...seen.values()];
+}
+
+/** A key's result cannot be used by what depends on it. */
+function keyBlocked(outcome: StepOutcome): boolean {
+  return (outcome.status === 'failed' && !outcome.continued) || (outcome.status === 'skipped' && outcome.dependencyFailed === true);
+}
+
+/** How a step fanned out, for steps that depend on it item by item. */
+type Expansion = { kind: 'items'; itemsHash: string; keys: Array<Promise<KeyResult>> } | { kind: 'whole' };
+
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve!: (value: T) => void;
+  constructor() {
+    this.promise = new Promise<T>((resolve) => (this.resolve = resolve));
+  }
+}
+
+/**
+ * The `needs` that are item-wise: between two steps fanned out over the same `for_each`
+ * (written alike), item i of the dependent waits only for item i of what it needs, and a failed
+ * item skips only its own counterparts. A step read through an expression (`steps.X...`) is
+ * always waited for whole: the reader sees its outputs as lists over every item.
+ */
+export function itemWiseNeeds(playbook: Playbook): Map<string, Set<string>> {
+  const byId = new Map(playbook.steps.map((step) => [step.id, step]));
+  const out = new Map<string, Set<string>>();
+  for (const step of playbook.steps) {
+    const wise = new Set<string>();
+    if (step.for_each !== undefined) {
+      const read = new Set(stepReferences(step).map((ref) => ref.step));
+      const fanOut = canonicalJson(step.for_each);
+      for (const id of step.needs) {
+        const dep = byId.get(id);
+        if (dep && dep.id !== step.id && dep.for_each !== undefined && !read.has(id) && canonicalJson(dep.for_each) === fanOut) wise.add(id);
+      }
+    }
+    out.set(step.id, wise);
+  }
+  return out;
 }
 
 /**
@@ -223,12 +266,20 @@ interface StepState {
  * every phase journalled (fsynced) before the next begins.
  *
  * Semantics, in order of precedence:
- * - A step starts when every step it `needs` or reads (`steps.X` in its expressions) has finished.
- *   Independent steps and the keys of a `for_each` run concurrently, at most `concurrency` at once.
+ * - A step starts when every step it reads (`steps.X` in its expressions) and every step it
+ *   `needs` has finished; except that `needs` between two steps fanned out over the same
+ *   `for_each` (written alike) is item-wise: item i starts as soon as item i of what it needs
+ *   has finished, and a failed item i skips only item i (see itemWiseNeeds). Independent steps
+ *   and the keys of a `for_each` run concurrently, at most `concurrency` attempts at once; a
+ *   key waiting (retry backoff, `outsideSlot` in an action or client) holds no slot, and
+ *   mutating actions get a free slot before read-only ones.
  * - A failed step (without `continue_on_error`) skips its dependents, transitively, with the
- *   reason; unrelated steps carry on; the run ends `failed` (exit 1).
- * - A step skipped by its own `if:` does not block: its dependents still run if their own `if:`
- *   allows (they see `steps.X.status == 'skipped'` and empty outputs).
+ *   reason; unrelated steps carry on; the run ends `failed` (exit 1). A fanned-out step blocks
+ *   its whole-step dependents only when every item failed (or was skipped for a failed
+ *   dependency): otherwise they run on what succeeded (the failed items' elements are empty,
+ *   which `union()` drops), and an `incomplete` record names the keys they did without.
+ * - A deterministic error (validation, 4xx other than throttling, LimitExceeded,
+ *   UnmodifiableEntity, MalformedPolicyDocument: see retry-policy.ts) is never retried.
  * - `continue_on_error`: the failure is recorded, dependents run, the run ends `needs-human` (exit 3).
  * - `verify()` returning false: the run ends `needs-human` (exit 3) unless something failed.
  * - `retry`: a thrown error (not a schema error) re-runs plan, apply and verify after
@@ -330,7 +381,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
       steps: options.playbook.steps.map((step) => ({ id: step.id, action: step.uses, needs: step.needs })),
     });
 
-    const run = new Scheduler({ ...options, now, runId, runDir, definitions, prior, record, emit });
+    const run = new Scheduler({ ...options, now, runId, runDir, definitions, prior, record, durable: () => writer.durable(), emit });
     const outcomes = await run.execute();
 
     const failed = outcomes.some((outcome) => outcome.status === 'failed' && !outcome.continued);
@@ -354,6 +405,8 @@ interface SchedulerOptions extends RunOptions {
   definitions: Map<string, ActionDefinition>;
   prior: Map<string, PriorKey>;
   record: (entry: JournalEntry) => JournalRecord;
+  /** Resolves once every record appended so far is on disk (group fsync). */
+  durable: () => Promise<void>;
   emit: (event: EngineEvent) => void;
 }
 
@@ -361,6 +414,12 @@ interface SchedulerOptions extends RunOptions {
 class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #graph: Map<string, Set<string>>;
+  /** Per step, the `needs` it waits for item by item (see itemWiseNeeds). */
+  readonly #itemWise: Map<string, Set<string>>;
+  /** Per step, how it fanned out, once it has (or `whole`). */
+  readonly #expansions = new Map<string, Deferred<Expansion>>();
+  /** Per step, its final state. */
+  readonly #done = new Map<string, Deferred<StepState>>();
   readonly #states = new Map<string, StepState>();
   readonly #outcomes: StepOutcome[] = [];
   /** Findings journalled per step key: an action may both call ctx.finding and return it. */
@@ -373,6 +432,11 @@ class Scheduler {
   constructor(options: SchedulerOptions) {
     this.#o = options;
     this.#graph = dependencyGraph(options.playbook);
+    this.#itemWise = itemWiseNeeds(options.playbook);
+    for (const step of options.playbook.steps) {
+      this.#expansions.set(step.id, new Deferred());
+      this.#done.set(step.id, new Deferred());
+    }
     this.#limit = new Semaphore(options.concurrency ?? 8);
     this.#startedAt = options.now().toISOString();
     if (options.resume) this.#findSecretReapplies();
@@ -407,12 +471,15 @@ class Scheduler {
     while (pending.size > 0 || running.size > 0) {
       for (const step of this.#o.playbook.steps) {
         if (!pending.has(step.id)) continue;
-        const deps = [...(this.#graph.get(step.id) ?? [])];
-        if (!deps.every((dep) => this.#states.has(dep))) continue;
+        // Item-wise needs are waited for per item, inside the step: the step itself starts when
+        // everything it reads (and needs whole) has finished.
+        const itemWise = this.#itemWise.get(step.id)!;
+        const whole = [...(this.#graph.get(step.id) ?? [])].filter((dep) => !itemWise.has(dep));
+        if (!whole.every((dep) => this.#states.has(dep))) continue;
         pending.delete(step.id);
         running.set(
           step.id,
-          this.#runStep(step, deps).finally(() => running.delete(step.id)),
+          this.#runStep(step, whole, [...itemWise]).finally(() => running.delete(step.id)),
         );
       }
       if (running.size === 0) {
@@ -427,6 +494,9 @@ class Scheduler {
 
   #finishStep(id: string, state: StepState): void {
     this.#states.set(id, state);
+    // A step that never fanned out (skipped, failed, planned, or single) is waited for whole.
+    this.#expansions.get(id)!.resolve({ kind: 'whole' });
+    this.#done.get(id)!.resolve(state);
   }
 
   #scope(item?: unknown): ExpressionScope {
@@ -463,20 +533,23 @@ class Scheduler {
     return outcome;
   }
 
-  async #runStep(step: Step, deps: string[]): Promise<void> {
+  async #runStep(step: Step, deps: string[], itemWise: string[]): Promise<void> {
     const definition = this.#o.definitions.get(step.id)!;
     const base = { step: step.id, action: step.uses };
 
-    const blocker = deps.find((dep) => {
-      const state = this.#states.get(dep)!;
-      return state.blocked;
-    });
+    const blocker = deps.find((dep) => this.#states.get(dep)!.blocked);
     if (blocker) {
       const state = this.#states.get(blocker)!;
       const reason = state.status === 'failed' ? `dependency ${blocker} failed` : `dependency ${blocker} was skipped because its own dependency failed`;
-      this.#finishKey({ ...base, key: step.id, status: 'skipped', detail: reason });
-      this.#finishStep(step.id, { status: 'skipped', outputs: {}, blocked: true });
+      this.#finishKey({ ...base, key: step.id, status: 'skipped', detail: reason, dependencyFailed: true });
+      this.#finishStep(step.id, { status: 'skipped', outputs: {}, blocked: true, missing: [] });
       return;
+    }
+    // What the steps it reads had to do without: it runs on what succeeded, journalled incomplete.
+    const missing = mergeMissing(deps.flatMap((dep) => this.#states.get(dep)!.missing));
+    if (missing.length > 0) {
+      this.#o.record({ type: 'incomplete', step: step.id, missing });
+      this.#o.emit({ type: 'step-incomplete', step: step.id, missing: missing.map((m) => m.key) });
     }
 
     // for_each first (so `if:` may test `item`), then one key per item.
@@ -487,7 +560,7 @@ class Scheduler {
         list = evaluate(step.for_each, this.#scope());
       } catch (error) {
         this.#finishKey({ ...base, key: step.id, status: 'failed', detail: `for_each: ${messageOf(error)}`, continued: step.continueOnError }, '');
-        this.#finishStep(step.id, { status: 'failed', outputs: {}, blocked: !step.continueOnError });
+        this.#finishStep(step.id, { status: 'failed', outputs: {}, blocked: !step.continueOnError, missing });
         return;
       }
       const unresolved = findUnresolved(list);
@@ -495,25 +568,32 @@ class Scheduler {
         const detail = `fans out over \${{ ${unresolved.expression} }}, known only after a real apply`;
         this.#o.record({ type: 'step', ...base, key: step.id, phase: 'planned', inputHash: hashValue({ action: step.uses, for_each: step.for_each }) });
         this.#finishKey({ ...base, key: step.id, status: 'planned', detail });
-        this.#finishStep(step.id, { status: 'planned', outputs: unresolvedOutputs(step.id, definition), blocked: false });
+        this.#finishStep(step.id, { status: 'planned', outputs: unresolvedOutputs(step.id, definition), blocked: false, missing });
         return;
       }
       if (!Array.isArray(list)) {
         this.#finishKey({ ...base, key: step.id, status: 'failed', detail: `for_each must be a list, got ${typeof list}`, continued: step.continueOnError }, '');
-        this.#finishStep(step.id, { status: 'failed', outputs: {}, blocked: !step.continueOnError });
+        this.#finishStep(step.id, { status: 'failed', outputs: {}, blocked: !step.continueOnError, missing });
         return;
       }
       items = list;
       this.#o.emit({ type: 'step-expanded', step: step.id, keys: list.map((_, index) => `${step.id}[${index}]`) });
     }
 
-    const keys = items ? items.map((item, index) => ({ key: `${step.id}[${index}]`, item })) : [{ key: step.id, item: undefined }];
-    // A mutating action is a containment change: it goes ahead of read-only work for a slot.
-    const results = await Promise.all(keys.map(({ key, item }) => this.#limit.use(() => this.#runKey(step, definition, key, item), definition.mutating)));
+    const keys = items ? items.map((item, index) => ({ key: `${step.id}[${index}]`, item, index })) : [{ key: step.id, item: undefined, index: -1 }];
+    const itemsHash = items ? hashValue(items) : '';
+    const pendingKeys = keys.map(({ key, item, index }) => this.#runItem(step, definition, key, item, index, itemsHash, itemWise));
+    if (items) this.#expansions.get(step.id)!.resolve({ kind: 'items', itemsHash, keys: pendingKeys });
+    const results = await Promise.all(pendingKeys);
+    // What the steps it needs item-wise had to do without, too (their own failed items show here
+    // as this step's skipped ones; what they read incompletely does not).
+    const inherited = await Promise.all(itemWise.map((dep) => this.#done.get(dep)!.promise));
 
-    // The step's state for dependents: the worst of its keys.
+    // The step's state for dependents. A key that failed or was skipped for a failed dependency
+    // is missing from the outputs (its element is empty); the step blocks its whole-step
+    // dependents only when nothing of it can be used.
     const failed = results.filter((r) => r.outcome.status === 'failed');
-    const hardFailure = failed.some((r) => !r.outcome.continued);
+    const blockedKeys = results.filter((r) => keyBlocked(r.outcome));
     const allSkipped = results.length > 0 && results.every((r) => r.outcome.status === 'skipped');
     const anyPlanned = results.some((r) => r.outcome.status === 'planned');
     const anyUnverified = results.some((r) => r.outcome.status === 'unverified');
@@ -523,15 +603,47 @@ class Scheduler {
       outputs = {};
       for (const name of Object.keys(definition.outputs)) outputs[name] = results.map((r) => r.outputs[name]);
     } else outputs = results[0]?.outputs ?? {};
+    const ownMissing: MissingKey[] = blockedKeys.map((r) => ({
+      key: r.outcome.key,
+      status: r.outcome.status === 'failed' ? 'failed' : 'skipped',
+      reason: r.outcome.detail ?? r.outcome.status,
+    }));
     this.#finishStep(step.id, {
       status: failed.length > 0 ? 'failed' : allSkipped ? 'skipped' : anyPlanned ? 'planned' : anyUnverified ? 'unverified' : 'succeeded',
       outputs,
       // continue_on_error: dependents run and see status 'failed'; otherwise they are skipped.
-      blocked: hardFailure,
+      blocked: results.length > 0 && blockedKeys.length === results.length,
+      missing: mergeMissing([...missing, ...inherited.flatMap((state) => state.missing), ...ownMissing]),
     });
   }
 
-  async #runKey(step: Step, definition: ActionDefinition, key: string, item: unknown): Promise<{ outcome: StepOutcome; outputs: Record<string, unknown> }> {
+  /** One item: waits for its counterparts in the steps it needs item-wise, then runs (or skips). */
+  async #runItem(step: Step, definition: ActionDefinition, key: string, item: unknown, index: number, itemsHash: string, itemWise: string[]): Promise<KeyResult> {
+    for (const dep of itemWise) {
+      const reason = await this.#itemBlocker(dep, index, itemsHash);
+      if (reason) {
+        const outcome = this.#finishKey({ step: step.id, key, action: step.uses, status: 'skipped', detail: reason, dependencyFailed: true });
+        return { outcome, outputs: {} };
+      }
+    }
+    return this.#runKey(step, definition, key, item);
+  }
+
+  /** Why item `index` may not run because of step `dep`; undefined when it may. */
+  async #itemBlocker(dep: string, index: number, itemsHash: string): Promise<string | undefined> {
+    const expansion = await this.#expansions.get(dep)!.promise;
+    if (expansion.kind === 'items' && expansion.itemsHash === itemsHash && index >= 0 && index < expansion.keys.length) {
+      const { outcome } = await expansion.keys[index]!;
+      if (!keyBlocked(outcome)) return undefined;
+      return outcome.status === 'failed' ? `dependency ${outcome.key} failed` : `dependency ${outcome.key} was skipped because its own dependency failed`;
+    }
+    // Not the same items after all (or not fanned out): wait for the whole step.
+    const state = await this.#done.get(dep)!.promise;
+    if (!state.blocked) return undefined;
+    return state.status === 'failed' ? `dependency ${dep} failed` : `dependency ${dep} was skipped because its own dependency failed`;
+  }
+
+  async #runKey(step: Step, definition: ActionDefinition, key: string, item: unknown): Promise<KeyResult> {
     const base = { step: step.id, key, action: step.uses };
     const fail = (detail: string, inputHash?: string) => ({
       outcome: this.#finishKey({ ...base, status: 'failed', detail, continued: step.continueOnError }, inputHash ?? ''),
@@ -580,15 +692,20 @@ class Scheduler {
     }
 
     const attempts = Math.max(1, step.retry?.attempts ?? 1);
+    // A mutating action is a containment change: it goes ahead of read-only work for a slot.
+    const urgent = definition.mutating;
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();
       try {
-        const result = await stepScope.run(key, () =>
-          withTimeout(step.timeoutMs, (signal) => this.#attempt(step, definition, key, value, inputHash, attempt, signal, restored)),
+        // One slot per attempt: the backoff between attempts holds none.
+        const result = await this.#limit.use(
+          () => stepScope.run(key, () => withTimeout(step.timeoutMs, (signal) => this.#attempt(step, definition, key, value, inputHash, attempt, signal, restored))),
+          urgent,
         );
         if (result.kind === 'planned') {
           return { outcome: this.#finishKey({ ...base, status: 'planned', plan: result.plan }), outputs: {} };
         }
+        await this.#o.durable();
         const outcome: StepOutcome = {
           ...base,
           status: result.verify.verified ? 'verified' : 'unverified',
@@ -601,15 +718,17 @@ class Scheduler {
         return { outcome: this.#finishKey(outcome), outputs: result.apply.outputs };
       } catch (error) {
         const message = messageOf(error);
-        if (attempt < attempts) {
+        const deterministic = deterministicError(error);
+        if (attempt < attempts && !deterministic) {
           const delayMs = (step.retry?.backoffMs ?? 0) * 2 ** (attempt - 1);
           this.#o.record({ type: 'step', ...base, phase: 'failed', inputHash, error: { message, name: (error as Error)?.name }, durationMs: Date.now() - startedAt });
           this.#o.emit({ type: 'step-retry', step: step.id, key, attempt, delayMs, error: message });
           await sleep(delayMs);
           continue;
         }
+        const detail = deterministic && attempt < attempts ? `${message} (not retried: ${deterministic})` : message;
         return {
-          outcome: this.#finishKey({ ...base, status: 'failed', detail: message, continued: step.continueOnError }, inputHash, {
+          outcome: this.#finishKey({ ...base, status: 'failed', detail, continued: step.continueOnError }, inputHash, {
             error: { message, name: (error as Error)?.name },
             durationMs: Date.now() - startedAt,
           } as Partial<JournalEntry>),

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { outsideSlot } from '../../engine/slots.js';
 import { z } from 'zod';
 import type { Octokit } from '@octokit/rest';
 import { defineAction } from '../define.js';
@@ -51,7 +52,8 @@ async function stillRunning(github: Octokit, owner: string, repo: string, ids: n
 async function pollUntilStopped(github: Octokit, owner: string, repo: string, ids: number[], input: Input, signal: AbortSignal): Promise<number[]> {
   let running = ids;
   for (let attempt = 0; attempt < input.poll_attempts && running.length > 0; attempt += 1) {
-    if (input.poll_interval_ms > 0) await sleep(input.poll_interval_ms, undefined, { signal });
+    // The poll interval holds no engine slot: 50 cancels polling must not starve the rest.
+    if (input.poll_interval_ms > 0) await outsideSlot(() => sleep(input.poll_interval_ms, undefined, { signal }));
     running = await stillRunning(github, owner, repo, running);
   }
   return running;

@@ -1,6 +1,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { ActionContext, AwsTarget } from '../../../engine/context.js';
 import { CicdIrError, StepFailedError } from '../../../engine/errors.js';
+import { outsideSlot } from '../../../engine/slots.js';
 import { awsErrorCode, awsRequestId } from '../../../aws/errors.js';
 
 /** Fails the step with a message a responder can act on, keeping the SDK error as the cause. */
@@ -51,8 +52,12 @@ export async function ensureAccount(ctx: ActionContext, target: AwsTarget | unde
   }
 }
 
-/** Sleeps, waking early (with an error) when the run is aborted. */
+/** Sleeps, waking early (with an error) when the run is aborted; holds no engine slot meanwhile. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return outsideSlot(() => sleepHere(ms, signal));
+}
+
+function sleepHere(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
