@@ -37,6 +37,12 @@ export const faultProfiles: Record<string, FaultProfile> = {
     name: 'latency-150ms',
     rules: [{ service: '*', operation: '*', latencyMs: 150 }],
   },
+  /** 150 ms per call, and GitHub writes paced as against github.com (1 s apart, 80 a minute): the contain bench. */
+  'latency-150ms-production-pacing': {
+    name: 'latency-150ms-production-pacing',
+    rules: [{ service: '*', operation: '*', latencyMs: 150 }],
+    productionPacing: true,
+  },
   /** Latency spread between 20 and 400 ms. */
   'latency-jitter': {
     name: 'latency-jitter',

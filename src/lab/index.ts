@@ -87,8 +87,9 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
     endpoints,
     startedAt: context.startedAt,
     providerConfig: {
-      // GitHub's write pacing is a courtesy to github.com; the lab's own limits come from fault profiles.
-      github: { apiUrl: endpoints.github, token: github.token, writeIntervalMs: 0 },
+      // GitHub's write pacing is a courtesy to github.com; the lab's own limits come from fault
+      // profiles, one of which asks for the production pacing (the contain bench).
+      github: { apiUrl: endpoints.github, token: github.token, ...(profile.productionPacing ? {} : { writeIntervalMs: 0 }) },
       aws: {
         region: 'us-east-1',
         endpoints: { iam: endpoints.iam, sts: endpoints.sts, cloudtrail: endpoints.cloudtrail },

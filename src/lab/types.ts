@@ -17,6 +17,11 @@ export interface LabRequest {
 export interface FaultProfile {
   name: string;
   rules: FaultRule[];
+  /**
+   * The product's clients pace GitHub writes as they do against github.com (1 s apart, at most
+   * 80 a minute) instead of the lab's default of no pacing: benchmarks measure at production pace.
+   */
+  productionPacing?: boolean;
 }
 
 export interface FaultRule {

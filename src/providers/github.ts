@@ -6,6 +6,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
 import { createAppAuth } from '@octokit/auth-app';
 import Bottleneck from 'bottleneck';
+import { GITHUB_MAX_IN_FLIGHT, GITHUB_WRITE_SPACING_MS, GITHUB_WRITES_PER_MINUTE, RequestLimiter } from './limiter.js';
 import { DryRunViolation, UsageError } from '../engine/errors.js';
 import { registerSecretValue } from '../engine/secret.js';
 import type { ApiCallRecord, ProviderConfig } from './config.js';
@@ -257,16 +258,51 @@ function fetchWithTimeout(timeoutMs: number): typeof fetch {
 
 /** How many times a rate-limited request is retried after the wait GitHub asked for. */
 const RATE_LIMIT_RETRIES = 3;
-/** A primary rate limit that resets later than this is reported, not waited out: a responder must know. */
-const MAX_PRIMARY_WAIT_SECONDS = 120;
+/**
+ * A primary rate limit (the token's hourly budget) is waited out however long the reset is, with
+ * a line every PRIMARY_WAIT_PROGRESS_MS saying how long is left: failing after two minutes would
+ * leave the containment half done, and the reset comes within the hour.
+ */
+const PRIMARY_WAIT_PROGRESS_MS = 30_000;
 
-function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined, env: NodeJS.ProcessEnv): Octokit {
+/**
+ * The run's GitHub limiter (src/providers/limiter.ts): at most 10 requests in flight, and the
+ * content-creating ones (every method but GET and HEAD) 1 s apart and at most 80 a minute, as
+ * GitHub asks. `writeIntervalMs` overrides the spacing; 0 (the lab's default) turns pacing off.
+ */
+export function githubLimiter(config: ProviderConfig): RequestLimiter {
+  const spacing = config.github.writeIntervalMs ?? GITHUB_WRITE_SPACING_MS;
+  return new RequestLimiter({
+    name: 'github',
+    maxInFlight: GITHUB_MAX_IN_FLIGHT,
+    spacingMs: spacing,
+    perWindow: spacing === 0 ? Infinity : GITHUB_WRITES_PER_MINUTE,
+    windowMs: 60_000,
+  });
+}
+
+/** Prints how long a primary rate-limit wait has left until it is over (stderr: stdout is for results). */
+function announcePrimaryWait(retryAfterSeconds: number, log: (message: string) => void): void {
+  const resetAt = Date.now() + retryAfterSeconds * 1000;
+  const say = () => {
+    const left = Math.max(0, Math.round((resetAt - Date.now()) / 1000));
+    log(`GitHub rate limit exhausted: waiting for its reset at ${new Date(resetAt).toISOString()} (${left} s left); containment resumes then`);
+  };
+  say();
+  const timer = setInterval(() => {
+    if (Date.now() >= resetAt) clearInterval(timer);
+    else say();
+  }, PRIMARY_WAIT_PROGRESS_MS);
+  timer.unref();
+}
+
+function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined, env: NodeJS.ProcessEnv, limiter: RequestLimiter): Octokit {
   const baseUrl = githubApiUrl(config, env);
   const Client = Octokit.plugin(apiCallRecorder(config, baseUrl) as never, throttling, retry);
-  const writeGroup =
-    config.github.writeIntervalMs !== undefined
-      ? new Bottleneck.Group({ id: 'cicd-ir-write', maxConcurrent: 1, minTime: config.github.writeIntervalMs })
-      : undefined;
+  // Writes are paced by `limiter`, outside the engine's slots; plugin-throttling's own write
+  // queue (1 s apart by default, inside the slot) would pace them a second time.
+  const writeGroup = new Bottleneck.Group({ id: 'cicd-ir-write', maxConcurrent: GITHUB_MAX_IN_FLIGHT, minTime: 0 });
+  const warn = console.warn.bind(console);
   const octokit = new Client({
     baseUrl,
     userAgent: `cicd-ir/0.1.0 (incident ${config.incident || 'none'})`,
@@ -275,11 +311,14 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
       ? { authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } }
       : {}),
     throttle: {
-      ...(writeGroup ? { write: writeGroup } : {}),
+      write: writeGroup,
       // GitHub's secondary limit answers carry retry-after: honour it a few times, then surface the error.
       onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < RATE_LIMIT_RETRIES,
-      onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
-        retryCount < RATE_LIMIT_RETRIES && retryAfter <= MAX_PRIMARY_WAIT_SECONDS,
+      onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
+        if (retryCount >= RATE_LIMIT_RETRIES) return false;
+        announcePrimaryWait(retryAfter, warn);
+        return true;
+      },
     },
     // GitHub's 409s are conflicts of state (an empty repository, a run that already finished),
     // never transient: retrying them only costs the responder seconds (plugin-retry's default
@@ -288,8 +327,15 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
     request: { fetch: fetchWithTimeout(config.github.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
     // Failed requests are thrown to the caller, which decides (a 404 is often "already done"):
     // request-log's error line on stderr would only be noise. Deprecation warnings still show.
-    log: { debug: () => {}, info: () => {}, warn: console.warn.bind(console), error: () => {} },
+    log: { debug: () => {}, info: () => {}, warn, error: () => {} },
   }) as unknown as Octokit;
+
+  // Outside the plugins (registered last, so outermost but for the guard below): a request waits
+  // here, holding no engine slot, for a place among the 10 in flight and, if it writes, its turn.
+  octokit.hook.wrap('request', (request, options) => {
+    const method = String(options.method).toUpperCase();
+    return limiter.run(async () => request(options), method !== 'GET' && method !== 'HEAD');
+  });
 
   octokit.hook.before('request', (options) => {
     const method = options.method.toUpperCase();
@@ -319,6 +365,7 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
  * The lab and real use differ only by `config.github.apiUrl` and the token.
  */
 export function createGitHubClients(config: ProviderConfig, environment: AuthEnvironment = systemAuthEnvironment): GitHubClients {
+  const limiter = githubLimiter(config);
   let authenticated: Promise<Octokit> | undefined;
   let unauthenticated: Octokit | undefined;
   return {
@@ -326,12 +373,12 @@ export function createGitHubClients(config: ProviderConfig, environment: AuthEnv
       authenticated ??= resolveGitHubAuth(config, environment).then((auth) => {
         if (auth.kind === 'token') registerSecretValue(auth.token);
         else registerSecretValue(auth.privateKey);
-        return buildOctokit(config, auth, environment.env);
+        return buildOctokit(config, auth, environment.env, limiter);
       });
       return authenticated;
     },
     githubUnauthenticated() {
-      unauthenticated ??= buildOctokit(config, undefined, environment.env);
+      unauthenticated ??= buildOctokit(config, undefined, environment.env, limiter);
       return unauthenticated;
     },
   };
