@@ -7,6 +7,7 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import type { AwsTarget } from '../engine/context.js';
 import { DryRunViolation } from '../engine/errors.js';
 import type { ApiCallRecord, ProviderConfig } from './config.js';
+import { AWS_MAX_IN_FLIGHT, RequestLimiter } from './limiter.js';
 
 /** Static AWS credentials: the lab's, or a freshly created access key being checked. */
 export interface AwsStaticCredentials {
@@ -84,6 +85,9 @@ interface Stack {
   addRelativeTo(middleware: Middleware, options: { relation: 'before' | 'after'; toMiddleware: string; name: string; override?: boolean }): void;
 }
 
+/** The limiter of one AWS service in one account (src/providers/limiter.ts). */
+type AwsLimiters = (service: string, account: string | undefined) => RequestLimiter;
+
 function operationOf(context: { commandName?: string }): string {
   return (context.commandName ?? 'Unknown').replace(/Command$/, '');
 }
@@ -100,9 +104,11 @@ function accountOf(target: AwsTarget | undefined): string | undefined {
  * - `cicdIrAttempt` (right inside the retry middleware, so once per HTTP attempt): reports the
  *   call to `onApiCall` and stops retries of quota errors (LimitExceeded).
  */
-function instrument(stack: Stack, service: AwsService | 'sts-assume-role', config: ProviderConfig, target: AwsTarget | undefined, guard: boolean): void {
+function instrument(stack: Stack, service: AwsService | 'sts-assume-role', config: ProviderConfig, target: AwsTarget | undefined, guard: boolean, limiters: AwsLimiters): void {
   const serviceName = service === 'sts-assume-role' ? 'sts' : service;
   const account = accountOf(target);
+  // Its own limit per service and account, the wait and the call outside the engine's slots.
+  const limiter = limiters(serviceName, account);
   stack.add(
     (next, context) => async (args) => {
       const operation = operationOf(context);
@@ -110,7 +116,7 @@ function instrument(stack: Stack, service: AwsService | 'sts-assume-role', confi
         throw new DryRunViolation(`${serviceName}:${operation}${account ? ` in ${account}` : ''}`);
       }
       try {
-        return await next(args);
+        return await limiter.run(() => next(args));
       } catch (error) {
         if (error instanceof FailFast) {
           const original = error.original as SdkErrorShape;
@@ -161,6 +167,16 @@ function instrument(stack: Stack, service: AwsService | 'sts-assume-role', confi
  * Clients are cached per service, account/role and region.
  */
 export function createAwsClients(config: ProviderConfig): AwsClients {
+  const limiterMap = new Map<string, RequestLimiter>();
+  const limiters: AwsLimiters = (service, account) => {
+    const key = `${service}|${account ?? 'default'}`;
+    let limiter = limiterMap.get(key);
+    if (!limiter) {
+      limiter = new RequestLimiter({ name: key, maxInFlight: AWS_MAX_IN_FLIGHT[service] ?? 10 });
+      limiterMap.set(key, limiter);
+    }
+    return limiter;
+  };
   const defaultRegion = config.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const baseCredentials = config.aws.credentials
     ? { ...config.aws.credentials }
@@ -185,7 +201,7 @@ export function createAwsClients(config: ProviderConfig): AwsClients {
         clientConfig: { region: defaultRegion, ...endpointOf('sts'), ...retry },
         // The AssumeRole call itself is journalled like every other call (no dry-run guard:
         // reading another account during a dry run needs it).
-        clientPlugins: [{ applyToStack: (stack) => instrument(stack as unknown as Stack, 'sts-assume-role', config, target, false) }],
+        clientPlugins: [{ applyToStack: (stack) => instrument(stack as unknown as Stack, 'sts-assume-role', config, target, false, limiters) }],
       });
       assumed.set(target.roleArn, provider);
     }
@@ -199,7 +215,7 @@ export function createAwsClients(config: ProviderConfig): AwsClients {
     let client = cache.get(key) as T | undefined;
     if (!client) {
       client = build();
-      instrument(client.middlewareStack as unknown as Stack, service, config, target, true);
+      instrument(client.middlewareStack as unknown as Stack, service, config, target, true, limiters);
       cache.set(key, client);
     }
     return client;
@@ -227,7 +243,7 @@ export function createAwsClients(config: ProviderConfig): AwsClients {
         ...endpointOf('sts'),
         ...retry,
       });
-      instrument(client.middlewareStack as unknown as Stack, 'sts', config, target, true);
+      instrument(client.middlewareStack as unknown as Stack, 'sts', config, target, true, limiters);
       return client;
     },
     destroy: () => {

@@ -3,8 +3,9 @@ import { outsideSlot } from '../engine/slots.js';
 /**
  * A per-service request limiter: at most `maxInFlight` requests at once, and, for the requests
  * marked paced (GitHub's content-creating writes), at least `spacingMs` between two starts and at
- * most `perWindow` starts in any `windowMs`. A caller waiting here holds no engine slot
- * (outsideSlot): a queue of paced writes must not starve the steps that only read.
+ * most `perWindow` starts in any `windowMs`. A caller waiting here, or waiting for its answer,
+ * holds no engine slot (outsideSlot): a queue of paced writes must not starve the steps that
+ * only read, and per-service limits, not one pool, decide how many calls a service gets.
  *
  * Pacing is reserved in call order, synchronously, so writes leave in the order they were made.
  */
@@ -50,23 +51,24 @@ export class RequestLimiter {
     this.#now = options.now ?? (() => Date.now());
   }
 
-  /** Runs `fn` within the limits; `paced` requests also respect the spacing and the window. */
-  async run<T>(fn: () => Promise<T>, paced = false): Promise<T> {
-    const start = this.#now();
-    const at = paced ? this.#reserve() : start;
-    const mustWait = at > start || this.#inFlight >= this.#max;
-    if (mustWait) {
-      await outsideSlot(async () => {
-        if (at > this.#now()) await new Promise((resolve) => setTimeout(resolve, at - this.#now()));
-        await this.#enter();
-      });
-    } else this.#enterNow();
-    this.stats.waitedMs += Math.max(0, this.#now() - start);
-    try {
-      return await fn();
-    } finally {
-      this.#leave();
-    }
+  /**
+   * Runs `fn` within the limits; `paced` requests also respect the spacing and the window. The
+   * whole request, its wait and its time on the wire, runs outside the caller's engine slot:
+   * slots bound the engine's own work, this limiter bounds the service's.
+   */
+  run<T>(fn: () => Promise<T>, paced = false): Promise<T> {
+    return outsideSlot(async () => {
+      const start = this.#now();
+      const at = paced ? this.#reserve() : start;
+      if (at > start) await new Promise((resolve) => setTimeout(resolve, at - start));
+      await this.#enter();
+      this.stats.waitedMs += Math.max(0, this.#now() - start);
+      try {
+        return await fn();
+      } finally {
+        this.#leave();
+      }
+    });
   }
 
   /** The earliest start a paced request may have, reserved for it now. */
@@ -111,3 +113,10 @@ export const GITHUB_MAX_IN_FLIGHT = 10;
 export const GITHUB_WRITE_SPACING_MS = 1_000;
 /** At most 80 content-creating requests a minute (secondary rate limit). */
 export const GITHUB_WRITES_PER_MINUTE = 80;
+
+/** Requests in flight per AWS service and account (IAM and STS publish no figure; the SDK's own
+ * retries handle their throttling answers). CloudTrail LookupEvents is paced at 2/s per account
+ * and region by src/hunt/pacer.ts on top of this. */
+export const AWS_MAX_IN_FLIGHT: Record<string, number> = { iam: 8, sts: 10, cloudtrail: 4, s3: 20, athena: 5 };
+/** Requests in flight to the npm registry. */
+export const NPM_MAX_IN_FLIGHT = 4;

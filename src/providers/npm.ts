@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DryRunViolation, UsageError } from '../engine/errors.js';
 import { registerSecretValue, type Secret } from '../engine/secret.js';
 import type { ApiCallRecord, ProviderConfig } from './config.js';
+import { NPM_MAX_IN_FLIGHT, RequestLimiter } from './limiter.js';
 
 /** The public npm registry; `npm:registry.npmjs.org` in the inventory's `opens` column. */
 export const DEFAULT_NPM_REGISTRY = 'https://registry.npmjs.org/';
@@ -176,21 +177,26 @@ export function createNpmClient(config: ProviderConfig, environment: NpmEnvironm
     return token ?? undefined;
   };
 
+  // The registry's own limit, the wait and the call outside the engine's slots.
+  const limiter = new RequestLimiter({ name: 'npm', maxInFlight: NPM_MAX_IN_FLIGHT });
+
   /** One HTTP attempt, journalled on its own (as the GitHub and AWS clients journal each retry). */
   async function attempt(method: 'GET' | 'DELETE', path: string, operation: string, bearer: string | undefined): Promise<Response> {
     const started = performance.now();
     const record = (extra: Partial<ApiCallRecord>) =>
       config.onApiCall?.({ service: 'npm', operation: `${method} ${operation}`, mutating: method !== 'GET', target: host, durationMs: Math.round(performance.now() - started), ...extra });
     try {
-      const response = await fetch(new URL(path, registryUrl), {
-        method,
-        headers: {
-          accept: 'application/json',
-          'user-agent': `cicd-ir/0.1.0 (incident ${config.incident || 'none'})`,
-          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-        },
-        signal: AbortSignal.timeout(DEFAULT_REQUEST_TIMEOUT_MS),
-      });
+      const response = await limiter.run(() =>
+        fetch(new URL(path, registryUrl), {
+          method,
+          headers: {
+            accept: 'application/json',
+            'user-agent': `cicd-ir/0.1.0 (incident ${config.incident || 'none'})`,
+            ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          },
+          signal: AbortSignal.timeout(DEFAULT_REQUEST_TIMEOUT_MS),
+        }),
+      );
       const requestId = response.headers.get('cf-ray') ?? response.headers.get('x-request-id') ?? undefined;
       record({ status: response.status, ...(requestId ? { requestId } : {}) });
       return response;
