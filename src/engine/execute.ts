@@ -422,7 +422,7 @@ class Scheduler {
   readonly #done = new Map<string, Deferred<StepState>>();
   readonly #states = new Map<string, StepState>();
   readonly #outcomes: StepOutcome[] = [];
-  /** Findings journalled per step key: an action may both call ctx.finding and return it. */
+  /** Findings journalled (hashes): an action may both call ctx.finding and return it, and items repeat each other. */
   readonly #findingsSeen = new Set<string>();
   readonly #limit: Semaphore;
   readonly #startedAt: string;
@@ -808,9 +808,13 @@ class Scheduler {
     };
   }
 
-  /** Journals a finding once per step key, however many ways the action reported it. */
+  /**
+   * Journals a finding once per run, however many ways and from however many keys it was
+   * reported: every item of a fan-out (50 repositories' role lookups) often sees the same role
+   * or the same organization secret, and the report merges them anyway.
+   */
   #recordFinding(key: string, finding: Finding): void {
-    const id = `${key}\u0000${JSON.stringify(finding)}`;
+    const id = createHash('sha256').update(canonicalJson(finding)).digest('base64');
     if (this.#findingsSeen.has(id)) return;
     this.#findingsSeen.add(id);
     this.#o.record({ type: 'finding', step: key, finding });

@@ -285,3 +285,51 @@ describe('priority order', () => {
     expect(retryAt).toBeLessThan(5);
   });
 });
+
+describe('journal', () => {
+  it('one finding record however many items of a fan-out report it', async () => {
+    const { defineAction } = await import('../../src/actions/define.js');
+    const { z } = await import('zod');
+    const seesRole = defineAction<{ repo: string }>({
+      id: 'test.sees-role',
+      summary: 'reports the same role for every repository',
+      schema: z.strictObject({ repo: z.string() }),
+      permissions: [],
+      mutating: false,
+      outputs: {},
+      example: { repo: 'a' },
+      async plan() {
+        return { changes: [], calls: [] };
+      },
+      async apply(ctx, input) {
+        ctx.finding({ kind: 'trust-wildcard', severity: 'high', resource: 'role:deploy', summary: 'deploy admits repo:acme/*' });
+        ctx.finding({ kind: 'repo-seen', severity: 'info', resource: `repo:${input.repo}`, summary: `saw ${input.repo}` });
+        return { changed: false, outputs: {} };
+      },
+      async verify() {
+        return { verified: true, detail: 'ok' };
+      },
+    });
+    registry = [...registry, seesRole as unknown as ActionDefinition];
+    const result = await run(playbook([{ id: 'find', uses: 'test.sees-role', for_each: ['a', 'b', 'c', 'd'], with: { repo: '${{ item }}' } }]));
+    const findings = readJournal(join(result.runDir, 'journal.jsonl')).records.filter((r) => r.type === 'finding');
+    // The shared one once, each repository's own once
+    expect(findings.map((r) => r.type === 'finding' && r.finding.summary).sort()).toEqual(['deploy admits repo:acme/*', 'saw a', 'saw b', 'saw c', 'saw d']);
+  });
+
+  it('group fsync: records appended together share one fsync, and durable() resolves once they are on disk', async () => {
+    const { JournalWriter } = await import('../../src/engine/journal.js');
+    const writer = JournalWriter.open(join(out, 'j.jsonl'), 'r1');
+    for (let i = 0; i < 50; i++) writer.append({ type: 'evidence', kind: 'x', data: i });
+    expect(writer.fsyncs).toBe(0);
+    await writer.durable();
+    expect(writer.fsyncs).toBe(1);
+    // Nothing new: no fsync
+    await writer.durable();
+    expect(writer.fsyncs).toBe(1);
+    writer.append({ type: 'evidence', kind: 'x', data: 'last' });
+    writer.close();
+    expect(writer.fsyncs).toBe(2);
+    expect(readJournal(join(out, 'j.jsonl')).records).toHaveLength(51);
+  });
+});
