@@ -1,7 +1,7 @@
 // Builds the contain benchmark's lab scenarios from the shipped tj-actions scenario (read, never
 // changed): "small" is its one repository with three roles that admit it; "large" is 50
 // repositories running the same compromised workflow, 20 roles admitting them (each role 5 to
-// 10 repositories), across 3 accounts. Usage: import { writeScenarios } from './generate.js'.
+// 10 repositories), across 3 accounts; "huge" is the same with 200 repositories. Usage: import { writeScenarios } from './generate.js'.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,13 +35,13 @@ function small(base) {
   return doc;
 }
 
-function large(base) {
+function large(base, count = 50) {
   const doc = structuredClone(base);
   const template = doc.github.repos[0];
   const repos = [];
-  for (let i = 0; i < 50; i += 1) {
+  for (let i = 0; i < count; i += 1) {
     const repo = structuredClone(template);
-    const name = i === 0 ? 'fleet-api' : `fleet-svc-${String(i).padStart(2, '0')}`;
+    const name = i === 0 ? 'fleet-api' : `fleet-svc-${String(i).padStart(count > 100 ? 3 : 2, '0')}`;
     repo.full_name = `acme-robotics/${name}`;
     repo.id = 700100200 + i;
     repo.workflows = repo.workflows.map((workflow, w) => ({ ...workflow, id: 81000001 + i * 10 + w }));
@@ -54,7 +54,7 @@ function large(base) {
           workflow: '.github/workflows/deploy.yml',
           event: 'push',
           actor: 'dev-lee',
-          head_sha: `${String(i).padStart(2, '0')}${'a'.repeat(38)}`,
+          head_sha: `${String(i).padStart(3, '0')}${'a'.repeat(37)}`,
           status: 'in_progress',
           conclusion: null,
           created_at: '-3m',
@@ -71,7 +71,7 @@ function large(base) {
   // each admitting a window of 5 to 10 of the repositories.
   prod.roles.find((role) => role.name === 'deploy').trust_policy = trust(ACCOUNT, names.slice(0, 10).map((n) => `repo:${n}:*`));
   for (let r = 0; r < 18; r += 1) {
-    const start = (r * 3) % 45;
+    const start = (r * 3) % Math.max(1, count - 5);
     const width = 5 + (r % 6);
     prod.roles.push({ name: `svc-deploy-${String(r).padStart(2, '0')}`, trust_policy: trust(ACCOUNT, names.slice(start, start + width).map((n) => `repo:${n}:*`)) });
   }
@@ -79,7 +79,7 @@ function large(base) {
   doc.aws.accounts.push({ id: '333344445555', alias: 'acme-dr', roles: [structuredClone(doc.aws.accounts[1].roles[0])] });
   doc.aws.accounts[2].roles[0].trust_policy = trust('333344445555', ['repo:acme-robotics/*']);
   doc.incident.repos = names;
-  doc.name = 'bench-50-repos-20-roles-3-accounts';
+  doc.name = `bench-${count}-repos-20-roles-3-accounts`;
   return doc;
 }
 
@@ -87,8 +87,9 @@ function large(base) {
 export function writeScenarios(dir) {
   mkdirSync(dir, { recursive: true });
   const base = parse(readFileSync(SOURCE, 'utf8'));
-  const files = { small: join(dir, 'contain-small.yaml'), large: join(dir, 'contain-large.yaml') };
+  const files = { small: join(dir, 'contain-small.yaml'), large: join(dir, 'contain-large.yaml'), huge: join(dir, 'contain-200.yaml') };
   writeFileSync(files.small, stringify(small(base)));
   writeFileSync(files.large, stringify(large(base)));
+  writeFileSync(files.huge, stringify(large(base, 200)));
   return files;
 }
