@@ -78,6 +78,12 @@ export interface ActionDefinition<Input = any> {
   permissions: string[];
   /** False for read-only actions (inventory, evidence, hunt): they also run during a dry run. */
   mutating: boolean;
+  /**
+   * It takes something away from the attacker (a token, a key, a session, a trust, a running
+   * workflow): its attempts get engine slots and paced GitHub writes before other changes
+   * (rotating secrets back in, purging caches, deleting logs), which go before read-only work.
+   */
+  closesCredential?: boolean;
   /** Output names and what they hold; validation checks `steps.x.outputs.y` against it. */
   outputs: Record<string, string>;
   /** Outputs that hold Secret objects (never printed, journalled as fingerprints). */

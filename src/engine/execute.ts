@@ -16,7 +16,7 @@ import type { InputValues, Playbook, Step } from './model.js';
 import { dependencyGraph, findCycle, stepReferences } from './plan.js';
 import { DEFAULT_RUNS_ROOT, ensureRunDir, existingRunDir, JOURNAL_FILE, newRunId, runDirFor } from './run-dir.js';
 import { isSecret, redact } from './secret.js';
-import { Semaphore } from './slots.js';
+import { Semaphore, type Priority } from './slots.js';
 import { deterministicError } from './retry-policy.js';
 
 /** Everything one run needs. Commands build it; tests build it with fake actions and clients. */
@@ -692,8 +692,9 @@ class Scheduler {
     }
 
     const attempts = Math.max(1, step.retry?.attempts ?? 1);
-    // A mutating action is a containment change: it goes ahead of read-only work for a slot.
-    const urgent = definition.mutating;
+    // Closing a credential goes first, then other containment changes, then read-only work:
+    // for a slot, and (through currentPriority) in the clients' write queues.
+    const urgent: Priority = definition.closesCredential ? 2 : definition.mutating ? 1 : 0;
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();
       try {

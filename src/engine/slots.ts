@@ -13,8 +13,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export class Semaphore {
   #free: number;
   readonly size: number;
-  /** Waiters by priority: urgent ones (changes that contain) are let in before the rest. */
-  readonly #waiting: { urgent: Array<() => void>; normal: Array<() => void> } = { urgent: [], normal: [] };
+  /** Waiters by priority (index): higher ones are let in first, in order within each. */
+  readonly #waiting: Array<Array<() => void>> = [[], [], []];
 
   constructor(size: number) {
     this.size = Math.max(1, size);
@@ -26,29 +26,35 @@ export class Semaphore {
     return this.size - this.#free;
   }
 
-  /** Resolves when a slot is taken; `urgent` waiters go first, in order within each class. */
-  acquire(urgent = false): Promise<void> {
+  /**
+   * Resolves when a slot is taken. Priority: 2 closes a credential, 1 another containment change
+   * (`true` means 1), 0 read-only work; higher waiters go first, in order within each.
+   */
+  acquire(priority: Priority | boolean = 0): Promise<void> {
     if (this.#free > 0) {
       this.#free--;
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => (urgent ? this.#waiting.urgent : this.#waiting.normal).push(resolve));
+    return new Promise<void>((resolve) => this.#waiting[toPriority(priority)]!.push(resolve));
   }
 
   release(): void {
-    const next = this.#waiting.urgent.shift() ?? this.#waiting.normal.shift();
-    if (next) next();
-    else this.#free++;
+    for (let level = this.#waiting.length - 1; level >= 0; level--) {
+      const next = this.#waiting[level]!.shift();
+      if (next) return next();
+    }
+    this.#free++;
   }
 
   /**
-   * Runs `fn` holding a slot. Inside `fn`, `outsideSlot` gives the slot back while it waits.
-   * When a large incident fills every slot with read-only triage (log scans, audits), an
-   * `urgent` containment change waiting behind them starts at the next free slot.
+   * Runs `fn` holding a slot. Inside `fn`, `outsideSlot` gives the slot back while it waits,
+   * and `currentPriority()` tells client limiters how urgent the caller is. When a large
+   * incident fills every slot with read-only triage (log scans, audits), a containment change
+   * waiting behind them starts at the next free slot.
    */
-  async use<T>(fn: () => Promise<T>, urgent = false): Promise<T> {
-    await this.acquire(urgent);
-    const held: HeldSlot = { semaphore: this, urgent, holding: true, done: false, waiting: 0 };
+  async use<T>(fn: () => Promise<T>, priority: Priority | boolean = 0): Promise<T> {
+    await this.acquire(priority);
+    const held: HeldSlot = { semaphore: this, priority: toPriority(priority), holding: true, done: false, waiting: 0 };
     try {
       return await slotScope.run(held, fn);
     } finally {
@@ -61,9 +67,16 @@ export class Semaphore {
   }
 }
 
+/** 2: closes a credential; 1: another containment change; 0: read-only work. */
+export type Priority = 0 | 1 | 2;
+
+function toPriority(value: Priority | boolean): Priority {
+  return value === true ? 1 : value === false ? 0 : value;
+}
+
 interface HeldSlot {
   semaphore: Semaphore;
-  urgent: boolean;
+  priority: Priority;
   /** The key holds its slot right now. */
   holding: boolean;
   /** The key's work returned (a timed-out action may still be waiting): never take a slot back. */
@@ -93,11 +106,16 @@ export async function outsideSlot<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     held.waiting--;
     if (held.waiting === 0 && !held.done) {
-      await held.semaphore.acquire(held.urgent);
+      await held.semaphore.acquire(held.priority);
       if (held.done) held.semaphore.release();
       else held.holding = true;
     }
   }
+}
+
+/** The priority of the engine key the caller works for (0 outside any). */
+export function currentPriority(): Priority {
+  return slotScope.getStore()?.priority ?? 0;
 }
 
 /** Whether the caller runs inside an engine slot it holds right now (tests use it). */

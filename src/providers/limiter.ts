@@ -1,4 +1,4 @@
-import { outsideSlot } from '../engine/slots.js';
+import { currentPriority, outsideSlot, type Priority } from '../engine/slots.js';
 
 /**
  * A per-service request limiter: at most `maxInFlight` requests at once, and, for the requests
@@ -7,7 +7,8 @@ import { outsideSlot } from '../engine/slots.js';
  * holds no engine slot (outsideSlot): a queue of paced writes must not starve the steps that
  * only read, and per-service limits, not one pool, decide how many calls a service gets.
  *
- * Pacing is reserved in call order, synchronously, so writes leave in the order they were made.
+ * Paced requests leave by priority (a credential closed before a cache purged), then in the
+ * order they were made.
  */
 export interface LimiterOptions {
   name: string;
@@ -36,10 +37,13 @@ export class RequestLimiter {
   readonly #now: () => number;
   #inFlight = 0;
   readonly #queue: Array<() => void> = [];
-  /** When the last paced request was allowed to start (reserved). */
+  /** When the last paced request started. */
   #lastPaced = -Infinity;
-  /** Start times of the paced requests in the current window (reserved). */
+  /** Start times of the paced requests in the current window. */
   readonly #recent: number[] = [];
+  /** Paced requests waiting for their turn, by priority (index), in order within each. */
+  readonly #turns: Array<Array<() => void>> = [[], [], []];
+  #timer: NodeJS.Timeout | undefined;
   readonly stats: LimiterStats = { peakInFlight: 0, paced: 0, waitedMs: 0 };
 
   constructor(options: LimiterOptions) {
@@ -52,15 +56,17 @@ export class RequestLimiter {
   }
 
   /**
-   * Runs `fn` within the limits; `paced` requests also respect the spacing and the window. The
-   * whole request, its wait and its time on the wire, runs outside the caller's engine slot:
-   * slots bound the engine's own work, this limiter bounds the service's.
+   * Runs `fn` within the limits; `paced` requests also respect the spacing and the window, and
+   * take their turns by the caller's priority (closing a credential first: currentPriority),
+   * in call order within a priority. The whole request, its wait and its time on the wire,
+   * runs outside the caller's engine slot: slots bound the engine's own work, this limiter
+   * bounds the service's.
    */
   run<T>(fn: () => Promise<T>, paced = false): Promise<T> {
+    const priority = currentPriority();
     return outsideSlot(async () => {
       const start = this.#now();
-      const at = paced ? this.#reserve() : start;
-      if (at > start) await new Promise((resolve) => setTimeout(resolve, at - start));
+      if (paced) await this.#turn(priority);
       await this.#enter();
       this.stats.waitedMs += Math.max(0, this.#now() - start);
       try {
@@ -71,16 +77,44 @@ export class RequestLimiter {
     });
   }
 
-  /** The earliest start a paced request may have, reserved for it now. */
-  #reserve(): number {
-    const now = this.#now();
-    let at = Math.max(now, this.#lastPaced + this.#spacing);
-    while (this.#recent.length > 0 && this.#recent[0]! <= at - this.#windowMs) this.#recent.shift();
-    if (this.#recent.length >= this.#perWindow) at = Math.max(at, this.#recent[this.#recent.length - this.#perWindow]! + this.#windowMs);
-    this.#lastPaced = at;
-    this.#recent.push(at);
+  /** Resolves when a paced request of `priority` may start. */
+  #turn(priority: Priority): Promise<void> {
     this.stats.paced++;
+    if (this.#spacing === 0 && this.#perWindow === Infinity) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#turns[priority]!.push(resolve);
+      this.#pump();
+    });
+  }
+
+  /** The earliest time the next paced request may start. */
+  #nextAt(): number {
+    const now = this.#now();
+    while (this.#recent.length > 0 && this.#recent[0]! <= now - this.#windowMs) this.#recent.shift();
+    let at = Math.max(now, this.#lastPaced + this.#spacing);
+    if (this.#recent.length >= this.#perWindow) at = Math.max(at, this.#recent[this.#recent.length - this.#perWindow]! + this.#windowMs);
     return at;
+  }
+
+  /** Lets the highest-priority waiting request go when its turn has come, or sets a timer for it. */
+  #pump(): void {
+    if (this.#timer) return;
+    for (;;) {
+      const level = [2, 1, 0].find((p) => this.#turns[p]!.length > 0);
+      if (level === undefined) return;
+      const at = this.#nextAt();
+      const now = this.#now();
+      if (at > now) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, at - now);
+        return;
+      }
+      this.#lastPaced = now;
+      this.#recent.push(now);
+      this.#turns[level]!.shift()!();
+    }
   }
 
   #enterNow(): void {

@@ -54,6 +54,19 @@ describe('RequestLimiter', () => {
     expect(slots.inUse).toBe(0);
   });
 
+  it('paced requests take their turns by the priority of the engine key making them', async () => {
+    // Given 30 ms spacing, reads queued (priority 0) and a credential revocation (priority 2)
+    // and a cache purge (priority 1) made after them
+    const limiter = new RequestLimiter({ name: 't', maxInFlight: 10, spacingMs: 30 });
+    const slots = new Semaphore(10);
+    const order: string[] = [];
+    const write = (name: string, priority: 0 | 1 | 2) => slots.use(() => limiter.run(async () => void order.push(name), true), priority);
+    const all = [write('scan 1', 0), write('scan 2', 0), write('scan 3', 0), write('purge', 1), write('revoke', 2)];
+    await Promise.all(all);
+    // Then the first went at once, and the revocation and the purge jumped the queue
+    expect(order).toEqual(['scan 1', 'revoke', 'purge', 'scan 2', 'scan 3']);
+  });
+
   it("GitHub's production pacing: 1 s between content-creating requests, at most 80 a minute; the lab's 0 turns it off", async () => {
     const production = githubLimiter({ dryRun: false, incident: 't', github: {}, aws: {} });
     const t0 = Date.now();

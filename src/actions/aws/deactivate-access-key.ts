@@ -52,6 +52,7 @@ export const deactivateAccessKey = defineAction({
   schema,
   permissions: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     access_key_id: 'the key',
     user_name: 'its user',

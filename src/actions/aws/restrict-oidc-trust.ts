@@ -134,6 +134,7 @@ export const restrictOidcTrust = defineAction({
   schema,
   permissions: ['iam:GetRole', 'iam:UpdateAssumeRolePolicy'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     role_arn: 'ARN of the role',
     role_name: 'name of the role',

@@ -27,6 +27,7 @@ export const revokeRoleSessions = defineAction({
   schema,
   permissions: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     role_arn: 'ARN of the role',
     role_name: 'name of the role',

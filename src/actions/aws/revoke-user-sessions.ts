@@ -26,6 +26,7 @@ export const revokeUserSessions = defineAction({
   schema,
   permissions: ['iam:GetUser', 'iam:ListUserPolicies', 'iam:GetUserPolicy', 'iam:PutUserPolicy', 'iam:DeleteUserPolicy'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     user_arn: 'ARN of the user',
     user_name: 'name of the user',

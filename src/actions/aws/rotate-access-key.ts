@@ -145,6 +145,7 @@ export const rotateAccessKey = defineAction({
   schema,
   permissions: ['iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     access_key_id: 'the new access key id (or the key a previous rotation created)',
     secret_access_key: 'the new secret access key (a Secret: only consumer steps see the value)',

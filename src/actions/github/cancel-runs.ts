@@ -70,6 +70,7 @@ export const cancelRuns = defineAction<Input>({
   schema,
   permissions: ['github:actions:write'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     cancelled: 'ids of the runs cancel was sent to',
     force_cancelled: 'ids of the runs that needed force-cancel',

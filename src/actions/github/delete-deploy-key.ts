@@ -38,6 +38,7 @@ export const deleteDeployKey = defineAction<Input>({
   schema,
   permissions: ['github:administration:write'],
   mutating: true,
+  closesCredential: true,
   outputs: { deleted: 'ids of the keys this step deleted' },
   example: { repo: 'acme/app', title: 'ci-deploy' },
 

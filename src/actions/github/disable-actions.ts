@@ -21,6 +21,7 @@ export const disableActions = defineAction<Input>({
   schema,
   permissions: ['github:administration:write'],
   mutating: true,
+  closesCredential: true,
   outputs: { enabled: 'Actions enabled after the step (false)', previous_enabled: 'Actions enabled before the step' },
   example: { repo: 'acme/app' },
 

@@ -19,6 +19,7 @@ export const disableWorkflow = defineAction<Input>({
   schema,
   permissions: ['github:actions:write'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     workflow_id: 'numeric id of the workflow',
     path: 'path of the workflow file',

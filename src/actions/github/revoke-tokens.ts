@@ -65,6 +65,7 @@ export const revokeTokens = defineAction<Input>({
   schema,
   permissions: ['github:unauthenticated'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     revoked: 'fingerprints of the tokens sent for revocation',
     skipped: 'fingerprints of tokens that no longer authenticated',

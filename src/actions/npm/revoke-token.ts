@@ -118,6 +118,7 @@ export const revokeToken = defineAction<Input>({
   schema,
   permissions: ['npm:tokens:write'],
   mutating: true,
+  closesCredential: true,
   outputs: {
     revoked: 'tokens revoked: [label] (key prefix or value fingerprint)',
     already_gone: 'tokens that were no longer listed: [label]',
