@@ -36,7 +36,8 @@ export class RequestLimiter {
   readonly #windowMs: number;
   readonly #now: () => number;
   #inFlight = 0;
-  readonly #queue: Array<() => void> = [];
+  /** Requests waiting for a place in flight, by priority (index). */
+  readonly #queue: Array<Array<() => void>> = [[], [], []];
   /** When the last paced request started. */
   #lastPaced = -Infinity;
   /** Start times of the paced requests in the current window. */
@@ -67,7 +68,7 @@ export class RequestLimiter {
     return outsideSlot(async () => {
       const start = this.#now();
       if (paced) await this.#turn(priority);
-      await this.#enter();
+      await this.#enter(priority);
       this.stats.waitedMs += Math.max(0, this.#now() - start);
       try {
         return await fn();
@@ -122,13 +123,13 @@ export class RequestLimiter {
     this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.#inFlight);
   }
 
-  #enter(): Promise<void> {
+  #enter(priority: Priority): Promise<void> {
     if (this.#inFlight < this.#max) {
       this.#enterNow();
       return Promise.resolve();
     }
     return new Promise<void>((resolve) =>
-      this.#queue.push(() => {
+      this.#queue[priority]!.push(() => {
         this.#enterNow();
         resolve();
       }),
@@ -137,7 +138,10 @@ export class RequestLimiter {
 
   #leave(): void {
     this.#inFlight--;
-    this.#queue.shift()?.();
+    for (const level of [2, 1, 0]) {
+      const next = this.#queue[level]!.shift();
+      if (next) return next();
+    }
   }
 }
 

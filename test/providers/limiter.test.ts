@@ -67,6 +67,21 @@ describe('RequestLimiter', () => {
     expect(order).toEqual(['scan 1', 'revoke', 'purge', 'scan 2', 'scan 3']);
   });
 
+  it('a place in flight goes to the most urgent waiting request', async () => {
+    const limiter = new RequestLimiter({ name: 't', maxInFlight: 1 });
+    const slots = new Semaphore(10);
+    const order: string[] = [];
+    let release!: () => void;
+    const first = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+    await sleep(1);
+    const read = (name: string, priority: 0 | 1 | 2) => slots.use(() => limiter.run(async () => void order.push(name)), priority);
+    const queued = [read('log 1', 0), read('log 2', 0), read('disable', 2)];
+    await sleep(1);
+    release();
+    await Promise.all([first, ...queued]);
+    expect(order).toEqual(['disable', 'log 1', 'log 2']);
+  });
+
   it("GitHub's production pacing: 1 s between content-creating requests, at most 80 a minute; the lab's 0 turns it off", async () => {
     const production = githubLimiter({ dryRun: false, incident: 't', github: {}, aws: {} });
     const t0 = Date.now();
