@@ -1,3 +1,5 @@
+import { outsideSlot } from '../engine/slots.js';
+
 /**
  * A paced token bucket: hands out one request slot every `1000 / ratePerSecond` ms, with no
  * burst, so a steady stream of calls never exceeds the rate even when the server meters with a
@@ -22,6 +24,7 @@ export class Pacer {
     const now = this.clock.now();
     const slot = Math.max(now, this.#next);
     this.#next = slot + this.intervalMs;
-    if (slot > now) await this.clock.sleep(slot - now);
+    // The wait holds no engine slot (a hunt of many regions must not starve containment).
+    if (slot > now) await outsideSlot(() => this.clock.sleep(slot - now));
   }
 }
