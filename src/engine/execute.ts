@@ -214,6 +214,33 @@ interface KeyResult {
   outputs: Record<string, unknown>;
 }
 
+/**
+ * Each step's priority for slots and client queues: 2 closes a credential, 1 another change, 0
+ * read-only; a step inherits the highest priority of the steps that wait for it (the inventory a
+ * disable needs is read as urgently as the disable runs), so read-only work that nothing urgent
+ * waits for (audits, evidence after the fact) goes last.
+ */
+export function stepPriorities(playbook: Playbook, graph: Map<string, Set<string>>, definitions: Map<string, ActionDefinition>): Map<string, Priority> {
+  const dependents = new Map<string, string[]>(playbook.steps.map((step) => [step.id, []]));
+  for (const [id, deps] of graph) for (const dep of deps) dependents.get(dep)?.push(id);
+  const out = new Map<string, Priority>();
+  const visit = (id: string, path: Set<string>): Priority => {
+    const known = out.get(id);
+    if (known !== undefined) return known;
+    const definition = definitions.get(id);
+    let priority: Priority = definition?.closesCredential ? 2 : definition?.mutating ? 1 : 0;
+    path.add(id);
+    for (const dependent of dependents.get(id) ?? []) {
+      if (!path.has(dependent)) priority = Math.max(priority, visit(dependent, path)) as Priority;
+    }
+    path.delete(id);
+    out.set(id, priority);
+    return priority;
+  };
+  for (const step of playbook.steps) visit(step.id, new Set());
+  return out;
+}
+
 /** The missing keys of several steps, each once, in order. */
 function mergeMissing(lists: MissingKey[]): MissingKey[] {
   const seen = new Map<string, MissingKey>();
@@ -426,6 +453,10 @@ class Scheduler {
   readonly #findingsSeen = new Set<string>();
   readonly #limit: Semaphore;
   readonly #startedAt: string;
+  /** Each step's priority: its own, or that of a step waiting for it, whichever is higher. */
+  readonly #priority: Map<string, Priority>;
+  /** Keys in the order they were first ready to run. */
+  #keyOrder = 0;
   /** Completed steps whose secret outputs a not-yet-completed step needs: apply them again. */
   readonly #reapply = new Set<string>();
 
@@ -433,6 +464,7 @@ class Scheduler {
     this.#o = options;
     this.#graph = dependencyGraph(options.playbook);
     this.#itemWise = itemWiseNeeds(options.playbook);
+    this.#priority = stepPriorities(options.playbook, this.#graph, options.definitions);
     for (const step of options.playbook.steps) {
       this.#expansions.set(step.id, new Deferred());
       this.#done.set(step.id, new Deferred());
@@ -693,8 +725,10 @@ class Scheduler {
 
     const attempts = Math.max(1, step.retry?.attempts ?? 1);
     // Closing a credential goes first, then other containment changes, then read-only work:
-    // for a slot, and (through currentPriority) in the clients' write queues.
-    const urgent: Priority = definition.closesCredential ? 2 : definition.mutating ? 1 : 0;
+    // for a slot, and (through currentPriority) in the clients' queues. Within a priority the
+    // oldest key goes first, so items finish one after another.
+    const urgent = this.#priority.get(step.id)!;
+    const order = this.#keyOrder++;
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();
       try {
@@ -702,6 +736,7 @@ class Scheduler {
         const result = await this.#limit.use(
           () => stepScope.run(key, () => withTimeout(step.timeoutMs, (signal) => this.#attempt(step, definition, key, value, inputHash, attempt, signal, restored))),
           urgent,
+          order,
         );
         if (result.kind === 'planned') {
           return { outcome: this.#finishKey({ ...base, status: 'planned', plan: result.plan }), outputs: {} };

@@ -13,8 +13,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export class Semaphore {
   #free: number;
   readonly size: number;
-  /** Waiters by priority (index): higher ones are let in first, in order within each. */
-  readonly #waiting: Array<Array<() => void>> = [[], [], []];
+  /** Waiters by priority (index): higher ones are let in first, the oldest key first within each. */
+  readonly #waiting: Waiters[] = [[], [], []];
 
   constructor(size: number) {
     this.size = Math.max(1, size);
@@ -30,19 +30,17 @@ export class Semaphore {
    * Resolves when a slot is taken. Priority: 2 closes a credential, 1 another containment change
    * (`true` means 1), 0 read-only work; higher waiters go first, in order within each.
    */
-  acquire(priority: Priority | boolean = 0): Promise<void> {
+  acquire(priority: Priority | boolean = 0, order = Infinity): Promise<void> {
     if (this.#free > 0) {
       this.#free--;
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => this.#waiting[toPriority(priority)]!.push(resolve));
+    return new Promise<void>((resolve) => enqueue(this.#waiting[toPriority(priority)]!, order, resolve));
   }
 
   release(): void {
-    for (let level = this.#waiting.length - 1; level >= 0; level--) {
-      const next = this.#waiting[level]!.shift();
-      if (next) return next();
-    }
+    const next = dequeue(this.#waiting);
+    if (next) return next();
     this.#free++;
   }
 
@@ -52,9 +50,9 @@ export class Semaphore {
    * incident fills every slot with read-only triage (log scans, audits), a containment change
    * waiting behind them starts at the next free slot.
    */
-  async use<T>(fn: () => Promise<T>, priority: Priority | boolean = 0): Promise<T> {
-    await this.acquire(priority);
-    const held: HeldSlot = { semaphore: this, priority: toPriority(priority), holding: true, done: false, waiting: 0 };
+  async use<T>(fn: () => Promise<T>, priority: Priority | boolean = 0, order = Infinity): Promise<T> {
+    await this.acquire(priority, order);
+    const held: HeldSlot = { semaphore: this, priority: toPriority(priority), order, holding: true, done: false, waiting: 0 };
     try {
       return await slotScope.run(held, fn);
     } finally {
@@ -74,9 +72,39 @@ function toPriority(value: Priority | boolean): Priority {
   return value === true ? 1 : value === false ? 0 : value;
 }
 
+/**
+ * Waiters of one priority, oldest key first. Serving the oldest key first finishes items one
+ * after another (a pipeline) instead of all fifty at the end: the first repository's inventory
+ * is done early, so its disable can start while the others are still being read.
+ */
+export type Waiters = Array<{ order: number; go: () => void }>;
+
+/** Inserts after every waiter of the same or a lower order (stable). */
+export function enqueue(queue: Waiters, order: number, go: () => void): void {
+  let low = 0;
+  let high = queue.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (queue[mid]!.order <= order) low = mid + 1;
+    else high = mid;
+  }
+  queue.splice(low, 0, { order, go });
+}
+
+/** The next waiter: highest priority first, then oldest key. */
+export function dequeue(levels: Waiters[]): (() => void) | undefined {
+  for (let level = levels.length - 1; level >= 0; level--) {
+    const next = levels[level]!.shift();
+    if (next) return next.go;
+  }
+  return undefined;
+}
+
 interface HeldSlot {
   semaphore: Semaphore;
   priority: Priority;
+  /** The key's age (lower: older), for the order within a priority. */
+  order: number;
   /** The key holds its slot right now. */
   holding: boolean;
   /** The key's work returned (a timed-out action may still be waiting): never take a slot back. */
@@ -106,7 +134,7 @@ export async function outsideSlot<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     held.waiting--;
     if (held.waiting === 0 && !held.done) {
-      await held.semaphore.acquire(held.priority);
+      await held.semaphore.acquire(held.priority, held.order);
       if (held.done) held.semaphore.release();
       else held.holding = true;
     }
@@ -116,6 +144,11 @@ export async function outsideSlot<T>(fn: () => Promise<T>): Promise<T> {
 /** The priority of the engine key the caller works for (0 outside any). */
 export function currentPriority(): Priority {
   return slotScope.getStore()?.priority ?? 0;
+}
+
+/** The age of the engine key the caller works for (lower: older; Infinity outside any). */
+export function currentOrder(): number {
+  return slotScope.getStore()?.order ?? Infinity;
 }
 
 /** Whether the caller runs inside an engine slot it holds right now (tests use it). */

@@ -1,4 +1,4 @@
-import { currentPriority, outsideSlot, type Priority } from '../engine/slots.js';
+import { currentOrder, currentPriority, dequeue, enqueue, outsideSlot, type Priority, type Waiters } from '../engine/slots.js';
 
 /**
  * A per-service request limiter: at most `maxInFlight` requests at once, and, for the requests
@@ -7,8 +7,8 @@ import { currentPriority, outsideSlot, type Priority } from '../engine/slots.js'
  * holds no engine slot (outsideSlot): a queue of paced writes must not starve the steps that
  * only read, and per-service limits, not one pool, decide how many calls a service gets.
  *
- * Paced requests leave by priority (a credential closed before a cache purged), then in the
- * order they were made.
+ * Waiting requests go by priority (a credential closed before a cache purged), then by the age
+ * of the engine key making them (the oldest item first: items finish one after another).
  */
 export interface LimiterOptions {
   name: string;
@@ -37,13 +37,13 @@ export class RequestLimiter {
   readonly #now: () => number;
   #inFlight = 0;
   /** Requests waiting for a place in flight, by priority (index). */
-  readonly #queue: Array<Array<() => void>> = [[], [], []];
+  readonly #queue: Waiters[] = [[], [], []];
   /** When the last paced request started. */
   #lastPaced = -Infinity;
   /** Start times of the paced requests in the current window. */
   readonly #recent: number[] = [];
   /** Paced requests waiting for their turn, by priority (index), in order within each. */
-  readonly #turns: Array<Array<() => void>> = [[], [], []];
+  readonly #turns: Waiters[] = [[], [], []];
   #timer: NodeJS.Timeout | undefined;
   readonly stats: LimiterStats = { peakInFlight: 0, paced: 0, waitedMs: 0 };
 
@@ -65,10 +65,11 @@ export class RequestLimiter {
    */
   run<T>(fn: () => Promise<T>, paced = false): Promise<T> {
     const priority = currentPriority();
+    const order = currentOrder();
     return outsideSlot(async () => {
       const start = this.#now();
-      if (paced) await this.#turn(priority);
-      await this.#enter(priority);
+      if (paced) await this.#turn(priority, order);
+      await this.#enter(priority, order);
       this.stats.waitedMs += Math.max(0, this.#now() - start);
       try {
         return await fn();
@@ -79,11 +80,11 @@ export class RequestLimiter {
   }
 
   /** Resolves when a paced request of `priority` may start. */
-  #turn(priority: Priority): Promise<void> {
+  #turn(priority: Priority, order: number): Promise<void> {
     this.stats.paced++;
     if (this.#spacing === 0 && this.#perWindow === Infinity) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      this.#turns[priority]!.push(resolve);
+      enqueue(this.#turns[priority]!, order, resolve);
       this.#pump();
     });
   }
@@ -101,8 +102,7 @@ export class RequestLimiter {
   #pump(): void {
     if (this.#timer) return;
     for (;;) {
-      const level = [2, 1, 0].find((p) => this.#turns[p]!.length > 0);
-      if (level === undefined) return;
+      if (this.#turns.every((queue) => queue.length === 0)) return;
       const at = this.#nextAt();
       const now = this.#now();
       if (at > now) {
@@ -114,7 +114,7 @@ export class RequestLimiter {
       }
       this.#lastPaced = now;
       this.#recent.push(now);
-      this.#turns[level]!.shift()!();
+      dequeue(this.#turns)!();
     }
   }
 
@@ -123,13 +123,13 @@ export class RequestLimiter {
     this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.#inFlight);
   }
 
-  #enter(priority: Priority): Promise<void> {
+  #enter(priority: Priority, order: number): Promise<void> {
     if (this.#inFlight < this.#max) {
       this.#enterNow();
       return Promise.resolve();
     }
     return new Promise<void>((resolve) =>
-      this.#queue[priority]!.push(() => {
+      enqueue(this.#queue[priority]!, order, () => {
         this.#enterNow();
         resolve();
       }),
@@ -138,10 +138,7 @@ export class RequestLimiter {
 
   #leave(): void {
     this.#inFlight--;
-    for (const level of [2, 1, 0]) {
-      const next = this.#queue[level]!.shift();
-      if (next) return next();
-    }
+    dequeue(this.#queue)?.();
   }
 }
 

@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionDefinition } from '../../src/actions/define.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { itemWiseNeeds, runPlaybook, type RunOptions } from '../../src/engine/execute.js';
+import { itemWiseNeeds, runPlaybook, stepPriorities, type RunOptions } from '../../src/engine/execute.js';
+import { dependencyGraph } from '../../src/engine/plan.js';
 import { readJournal } from '../../src/engine/journal.js';
 import type { Playbook } from '../../src/engine/model.js';
 import { StepFailedError } from '../../src/engine/errors.js';
@@ -251,6 +252,45 @@ describe('no slot held while waiting', () => {
 });
 
 describe('priority order', () => {
+  it('a read that a credential-closing step waits for is as urgent as that step; a read nothing urgent waits for is last', () => {
+    const book = playbook([
+      { id: 'inventory', uses: 'test.read' },
+      { id: 'disable', uses: 'test.close', needs: ['inventory'] },
+      { id: 'purge', uses: 'test.probe', needs: ['disable'] },
+      { id: 'evidence-after', uses: 'test.read', needs: ['purge'] },
+      { id: 'audit', uses: 'test.read' },
+    ]);
+    const definitions = new Map<string, ActionDefinition>([
+      ['inventory', { mutating: false } as ActionDefinition],
+      ['disable', { mutating: true, closesCredential: true } as ActionDefinition],
+      ['purge', { mutating: true } as ActionDefinition],
+      ['evidence-after', { mutating: false } as ActionDefinition],
+      ['audit', { mutating: false } as ActionDefinition],
+    ]);
+    const priorities = stepPriorities(book, dependencyGraph(book), definitions);
+    expect(Object.fromEntries(priorities)).toEqual({ inventory: 2, disable: 2, purge: 1, 'evidence-after': 0, audit: 0 });
+  });
+
+  it('within a priority the oldest key goes first: items finish one after another', async () => {
+    // Given one slot and three keys of one priority, each working, then waiting on a call, then working again
+    const semaphore = new Semaphore(1);
+    const order: string[] = [];
+    const key = (name: string, age: number) =>
+      semaphore.use(
+        async () => {
+          order.push(`${name} a`);
+          await sleep(20); // working, in its slot
+          await outsideSlot(() => sleep(5)); // a call on the wire: the slot goes to another key
+          order.push(`${name} b`);
+        },
+        0,
+        age,
+      );
+    await Promise.all([key('k0', 0), key('k1', 1), key('k2', 2)]);
+    // Then k0's second half went before k2 ever started
+    expect(order.indexOf('k0 b')).toBeLessThan(order.indexOf('k2 a'));
+  });
+
   it('queued containment changes get a free slot before queued read-only work, whatever order they queued in', async () => {
     // Given one slot held by a first read, then reads and changes queued alternately
     const semaphore = new Semaphore(1);
