@@ -728,7 +728,11 @@ class Scheduler {
     // for a slot, and (through currentPriority) in the clients' queues. Within a priority the
     // oldest key goes first, so items finish one after another.
     const urgent = this.#priority.get(step.id)!;
-    const order = this.#keyOrder++;
+    // Among keys of one (inherited) priority, the step that itself closes a credential goes
+    // before the reads it inherited that priority from (a disable's requests before the next
+    // repository's log download), then the oldest key.
+    const own = definition.closesCredential ? 2 : definition.mutating ? 1 : 0;
+    const order = (2 - own) * 1e9 + this.#keyOrder++;
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();
       try {
