@@ -3,7 +3,7 @@ import {
   AWS_SECRET_CANDIDATE,
   AWS_SECRET_CONTEXT,
   familyOf,
-  GENERIC_ASSIGNMENT,
+  findAssignments,
   INLINE_PRIVATE_KEY,
   KNOWN_DETECTORS,
   previewOf,
@@ -210,8 +210,8 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
 
   let keyIdOnLine: string | undefined;
   for (const detector of hasKnown ? KNOWN_DETECTORS : []) {
-    for (const match of text.matchAll(detector.regex)) {
-      const value = match[0];
+    for (const match of detector.find(text)) {
+      const value = match.value;
       if (overlaps(spans, match.index, match.index + value.length)) continue;
       const kind = typeof detector.kind === 'function' ? detector.kind(value) : detector.kind;
       const item: Found = { kind, value, prefix: detector.prefix(value), depth };
@@ -235,13 +235,13 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
     }
   }
 
-  for (const match of GENERIC_GUARD.test(text) ? text.matchAll(GENERIC_ASSIGNMENT) : []) {
-    const value = match[2]!;
-    const start = match.index + match[0].length - value.length;
+  for (const match of GENERIC_GUARD.test(text) ? findAssignments(text) : []) {
+    const value = match.value;
+    const start = match.index;
     if (overlaps(spans, start, start + value.length)) continue;
     // `***` is GitHub's mask; `$X` / `${{ ... }}` is a reference, not a value.
     if (value.includes('***') || value.startsWith('$') || shannonEntropy(value) < options.entropyThreshold) continue;
-    add(start, start + value.length, { kind: 'generic-secret', value, prefix: '', depth, name: match[1]! });
+    add(start, start + value.length, { kind: 'generic-secret', value, prefix: '', depth, name: match.name });
   }
 
   if (depth < options.maxDepth) {
@@ -287,13 +287,16 @@ function classifyValue(value: string): { kind: HitKind; value: string; prefix: s
     return { kind: 'private-key', value: pemBody(value), prefix: `-----BEGIN ${type}PRIVATE KEY-----` };
   }
   for (const detector of KNOWN_DETECTORS) {
-    detector.regex.lastIndex = 0;
-    const match = detector.regex.exec(value);
-    detector.regex.lastIndex = 0;
-    if (match && match[0].length === value.length) {
+    const match = first(detector.find(value));
+    if (match && match.index === 0 && match.value.length === value.length) {
       return { kind: typeof detector.kind === 'function' ? detector.kind(value) : detector.kind, value, prefix: detector.prefix(value) };
     }
   }
+  return undefined;
+}
+
+function first<T>(items: Iterable<T>): T | undefined {
+  for (const item of items) return item;
   return undefined;
 }
 
