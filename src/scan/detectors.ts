@@ -132,10 +132,11 @@ function isSpace(text: string, index: number): boolean {
   return code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
 }
 
-/** The end of the run of `table` characters starting at `index`. */
-function runEnd(table: Uint8Array, text: string, index: number): number {
+/** The end of the run of `table` characters starting at `index` (at most `limit` characters long). */
+function runEnd(table: Uint8Array, text: string, index: number, limit = text.length): number {
+  const stop = Math.min(text.length, index + limit);
   let end = index;
-  while (end < text.length && isIn(table, text, end)) end += 1;
+  while (end < stop && isIn(table, text, end)) end += 1;
   return end;
 }
 
@@ -168,7 +169,8 @@ export function* findAssignments(text: string): Generator<AssignmentMatch> {
       cursor += 1;
       while (cursor < text.length && isSpace(text, cursor)) cursor += 1;
       if (text[cursor] === '"' || text[cursor] === "'") cursor += 1;
-      const valueEnd = Math.min(runEnd(VALUE_CHAR, text, cursor), cursor + VALUE_MAX);
+      // Bounded: a value run can be the rest of the line, and the walk resumes where the value ends.
+      const valueEnd = runEnd(VALUE_CHAR, text, cursor, VALUE_MAX);
       if (valueEnd - cursor >= VALUE_MIN) {
         yield { index: cursor, value: text.slice(cursor, valueEnd), name: name.length > NAME_KEEP ? name.slice(-NAME_KEEP) : name };
         at = valueEnd;

@@ -124,9 +124,31 @@ function* base64Runs(text: string): Generator<{ index: number; run: string }> {
   }
 }
 
+/**
+ * The spans of one line kept sorted by start, so "does this overlap one already found" is a
+ * binary search: a line of thousands of tokens made the linear check quadratic. Spans never
+ * overlap each other (each is added only after that check, runner entries come from one
+ * non-overlapping match), so their ends are sorted too and the span starting last before `end`
+ * is the only one that can reach past `start`.
+ */
 function overlaps(spans: Span[], start: number, end: number): boolean {
-  for (const span of spans) if (start < span.end && end > span.start) return true;
-  return false;
+  const index = firstStartingAtOrAfter(spans, end);
+  return index > 0 && spans[index - 1]!.end > start;
+}
+
+function firstStartingAtOrAfter(spans: Span[], position: number): number {
+  let low = 0;
+  let high = spans.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (spans[mid]!.start < position) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function insertSpan(spans: Span[], span: Span): void {
+  spans.splice(firstStartingAtOrAfter(spans, span.start), 0, span);
 }
 
 function unescapeJsonString(escaped: string): string {
@@ -177,7 +199,7 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
   const found: Found[] = [];
   const spans: Span[] = [];
   const add = (start: number, end: number, item: Found) => {
-    spans.push({ start, end, replacement: previewOf(item.prefix, item.value) });
+    insertSpan(spans, { start, end, replacement: previewOf(item.prefix, item.value) });
     found.push(item);
   };
 
@@ -256,7 +278,7 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
       if (/^[A-Za-z0-9+/=\s]+$/.test(decoded) && /\s/.test(decoded.trim())) decoded = decoded.replace(/\s+/g, '');
       const inner = analyse(decoded, depth + 1, options);
       if (inner.found.length === 0) continue;
-      spans.push({ start: match.index, end: match.index + run.length, replacement: `[base64 ****…(${run.length}) holding ${inner.found.length} credential(s), redacted]` });
+      insertSpan(spans, { start: match.index, end: match.index + run.length, replacement: `[base64 ****…(${run.length}) holding ${inner.found.length} credential(s), redacted]` });
       found.push(...inner.found);
     }
   }
