@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { ExitCode } from '../engine/exit-codes.js';
+import { PROVIDER_OF } from '../scan/detectors.js';
 import { scanPaths, type OfflineScan } from '../scan/files.js';
 import { BaseCommand } from '../ui/base-command.js';
 
@@ -8,7 +9,7 @@ export default class Scan extends BaseCommand {
   static override summary = 'Scan log files offline for exposed credentials.';
   static override description =
     'Runs the log scanner that contain uses on GitHub run logs over local files: known token formats (GitHub, npm, AWS, ' +
-    'Slack, Google, Stripe, JWT, private keys), runner secret dumps and base64-encoded layers (the tj-actions dump). ' +
+    'Slack, Google, Stripe, PyPI, Docker Hub, GitLab, OpenAI, Azure SAS, JWT, private keys), runner secret dumps and base64-encoded layers (the tj-actions dump). ' +
     'PATH is a log file, a folder (walked; links are not followed), a .zip log archive (each member scanned), a .gz file, ' +
     'or - for standard input. Prints where each credential is, its kind, a preview (the format prefix and the length) and ' +
     'its sha256 fingerprint: never a value. Makes no network call. Exit 3 when a credential is found (revoke it), 0 when ' +
@@ -41,6 +42,7 @@ export function scanText(result: OfflineScan): string {
       const where = [hit.job, hit.step].filter(Boolean).join(' / ');
       const encoded = hit.depth > 0 ? ` (base64 x${hit.depth})` : '';
       lines.push(`${hit.source}:${hit.line}: ${hit.kind}${hit.name ? ` ${hit.name}` : ''} ${hit.preview} ${hit.fingerprint}${encoded}${where ? `  [${where}]` : ''}`);
+      lines.push(`  ${PROVIDER_OF[hit.kind].provider}: ${PROVIDER_OF[hit.kind].close}`);
     }
     if (file.error) lines.push(`${file.path}: INCOMPLETE: ${file.error}`);
   }

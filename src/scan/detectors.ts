@@ -20,6 +20,11 @@ export type HitKind =
   | 'jwt'
   | 'google-api-key'
   | 'stripe-live-key'
+  | 'pypi-token'
+  | 'dockerhub-token'
+  | 'gitlab-token'
+  | 'openai-key'
+  | 'azure-sas-token'
   | 'runner-secret'
   | 'generic-secret';
 
@@ -32,6 +37,35 @@ export function familyOf(kind: HitKind): HitFamily {
   if (kind === 'aws-access-key-id' || kind === 'aws-secret-access-key') return 'aws';
   return 'other';
 }
+
+/**
+ * Who issued each kind and how it is closed: what the report and `scan` tell the responder. The
+ * GitHub, npm and AWS kinds are closed by the containment's own steps; the others by a human at
+ * the provider (no API cicd-ir drives).
+ */
+export const PROVIDER_OF: Record<HitKind, { provider: string; close: string }> = {
+  'github-pat': { provider: 'GitHub', close: 'github.revoke-tokens (POST /credentials/revoke)' },
+  'github-fine-grained-pat': { provider: 'GitHub', close: 'github.revoke-tokens (POST /credentials/revoke)' },
+  'github-oauth-token': { provider: 'GitHub', close: 'github.revoke-tokens (POST /credentials/revoke)' },
+  'github-user-token': { provider: 'GitHub', close: 'github.revoke-tokens (POST /credentials/revoke)' },
+  'github-app-token': { provider: 'GitHub', close: 'dies with its job (an installation token lives at most 1 h)' },
+  'github-refresh-token': { provider: 'GitHub', close: "revoke the app's authorization (Settings > Applications)" },
+  'npm-token': { provider: 'npm', close: 'npm.revoke-token' },
+  'aws-access-key-id': { provider: 'AWS', close: 'aws.deactivate-access-key / aws.rotate-access-key' },
+  'aws-secret-access-key': { provider: 'AWS', close: "deactivate its key id (aws.deactivate-access-key)" },
+  'private-key': { provider: 'the key owner (deploy key, GitHub App, GCP service account, ...)', close: 'delete the key where it is registered and issue a new one' },
+  'slack-token': { provider: 'Slack', close: 'revoke in the Slack app settings (auth.revoke)' },
+  jwt: { provider: 'the issuer named in its payload', close: 'revoke the session or rotate the signing key at the issuer' },
+  'google-api-key': { provider: 'Google Cloud', close: 'delete or regenerate the key (APIs & Services > Credentials)' },
+  'stripe-live-key': { provider: 'Stripe', close: 'roll the key in the Stripe dashboard' },
+  'pypi-token': { provider: 'PyPI', close: 'remove the token (pypi.org > Account settings > API tokens)' },
+  'dockerhub-token': { provider: 'Docker Hub', close: 'delete the access token (Account settings > Personal access tokens)' },
+  'gitlab-token': { provider: 'GitLab', close: 'revoke the token (User or project settings > Access tokens)' },
+  'openai-key': { provider: 'OpenAI', close: 'delete the key (platform API keys page)' },
+  'azure-sas-token': { provider: 'Azure Storage', close: 'rotate the storage account key that signed it, or revoke its stored access policy' },
+  'runner-secret': { provider: 'whoever issued the value (a GitHub Actions secret printed by the runner)', close: 'rotate it at its issuer, then update the secret' },
+  'generic-secret': { provider: 'unknown (an entropy guess)', close: 'a human checks whether it is a credential' },
+};
 
 export interface Detector {
   kind: HitKind | ((value: string) => HitKind);
@@ -82,6 +116,14 @@ export const KNOWN_DETECTORS: readonly Detector[] = [
   { kind: 'slack-token', find: regexFinder(/\bxox[bpars]-[A-Za-z0-9-]{10,250}/g), prefix: (value) => value.slice(0, 5) },
   { kind: 'google-api-key', find: regexFinder(/\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g), prefix: () => 'AIza' },
   { kind: 'stripe-live-key', find: regexFinder(/\b[sr]k_live_[0-9A-Za-z]{24,247}\b/g), prefix: (value) => value.slice(0, 8) },
+  // PyPI API tokens are macaroons whose base64 starts with the fixed `pypi.org` location.
+  { kind: 'pypi-token', find: regexFinder(/\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000}/g), prefix: () => 'pypi-' },
+  { kind: 'dockerhub-token', find: regexFinder(/\bdckr_pat_[A-Za-z0-9_-]{27,100}/g), prefix: () => 'dckr_pat_' },
+  { kind: 'gitlab-token', find: regexFinder(/\bgl(?:pat|dt|rt|ptt|cbt|oas)-[A-Za-z0-9_-]{20,100}/g), prefix: (value) => value.slice(0, value.indexOf('-') + 1) },
+  // OpenAI keys carry `T3BlbkFJ` (base64 of "OpenAI") in the middle; both runs are bounded.
+  { kind: 'openai-key', find: regexFinder(/\bsk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200}/g), prefix: (value) => value.slice(0, value.startsWith('sk-proj-') ? 8 : 3) },
+  // An Azure shared access signature: the `sig` of a URL that also has the SAS version `sv=`.
+  { kind: 'azure-sas-token', find: findAzureSas, prefix: () => 'sig=' },
   { kind: 'jwt', find: findJwts, prefix: () => 'eyJ' },
 ];
 
@@ -180,6 +222,14 @@ export function* findAssignments(text: string): Generator<AssignmentMatch> {
     // No assignment ends this run: no start inside it can match either (same separator, same value).
     at = nameEnd;
   }
+}
+
+const AZURE_SIG = /[?&]sig=([A-Za-z0-9%+/=]{40,200})/g;
+
+/** The signature of an Azure SAS URL (`...?sv=2022-11-02&...&sig=...`): only on a line with a SAS version. */
+export function* findAzureSas(text: string): Generator<TextMatch> {
+  if (!/[?&]sv=\d{4}-\d{2}-\d{2}/.test(text)) return;
+  for (const match of text.matchAll(AZURE_SIG)) yield { index: match.index + 5, value: match[1]! };
 }
 
 /**

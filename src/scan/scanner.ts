@@ -92,7 +92,7 @@ const GROUP = /^##\[group\](.*)$/;
 /** How many lines after an AWS key id a 40-character string still counts as its secret. */
 const AWS_WINDOW_LINES = 5;
 /** A line without any of these cannot hold a known token format. */
-const KNOWN_GUARD = /gh[pousr]_|github_pat_|npm_|AKIA|ASIA|xox[bpars]-|AIza|k_live_|eyJ/;
+const KNOWN_GUARD = /gh[pousr]_|github_pat_|npm_|AKIA|ASIA|xox[bpars]-|AIza|k_live_|eyJ|pypi-|dckr_pat_|gl(?:pat|dt|rt|ptt|cbt|oas)-|sk-|sig=/;
 /** A line without any of these cannot hold a generic secret assignment. */
 const GENERIC_GUARD = /secret|token|passw|pwd|api[_-]?key|access[_-]?key|credential|auth/i;
 const PRIVATE_KEY_MAX_LINES = 200;
