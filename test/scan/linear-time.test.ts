@@ -23,6 +23,9 @@ const ADVERSARIAL: Record<string, string> = {
   'quotes only': '"'.repeat(100_000),
   'AWS secret context with base64': `aws_secret ${'A1b'.repeat(33_333)}`,
   'slack prefixes': 'xoxb-'.repeat(20_000),
+  'OpenAI prefixes without the marker': 'sk-'.repeat(33_334),
+  'PyPI prefixes': 'pypi-AgEIcHlwaS5vcmc-'.repeat(4_762),
+  'SAS signatures on a SAS line': `?sv=2022-11-02${'&sig='.repeat(20_000)}`,
 };
 
 const LIMIT_MS = 3_000;
