@@ -204,6 +204,9 @@ export async function runContain(flags: ContainFlags, lab: RunningLab | undefine
       ...session,
       playbookFile: session.playbookFile ?? CONTAIN_PLAYBOOK,
       vars,
+      // The flags say which run to continue (containVars already read them that way).
+      ...((session.resume ?? flags.resume) && { resume: session.resume ?? flags.resume }),
+      ...((session.latest ?? flags.latest) && { latest: true }),
       ...(incident && { incident }),
       ...(lab ? { provider: lab.providerConfig } : session.provider ? { provider: session.provider } : {}),
       ...(lab && { lab: { scenarioFile: lab.scenarioFile, startedAt: lab.startedAt } }),
