@@ -82,29 +82,29 @@ export function latestRunIdFor(root: string, target: RunTarget): string {
  * scenario (or the same file changed), another lab instance (its world was in memory and is
  * gone), or another GitHub, AWS or npm endpoint.
  */
-export function checkResumeTarget(runId: string, then: RunTarget | undefined, now: RunTarget): void {
+export function checkResumeTarget(runId: string, then: RunTarget | undefined, now: RunTarget, verb: 'resume' | 'restore' = 'resume'): void {
   if (!then) {
     throw new UsageError(`run ${runId} does not record which endpoints it ran against (started by an older cicd-ir): refusing to resume it`, [
       'start a new run; the old journal stays as evidence',
     ]);
   }
   if (then.lab && !now.lab) {
-    throw new UsageError(`run ${runId} was made in the lab (scenario ${then.lab.scenario}): refusing to resume it against the real endpoints (GitHub ${now.github}, AWS ${now.aws}, npm ${now.npm})`, [
+    throw new UsageError(`run ${runId} was made in the lab (scenario ${then.lab.scenario}): refusing to ${verb} it against the real endpoints (GitHub ${now.github}, AWS ${now.aws}, npm ${now.npm})`, [
       "a lab's world lived in memory and is gone with its process: start a new lab run instead",
     ]);
   }
   if (!then.lab && now.lab) {
-    throw new UsageError(`run ${runId} was made against real endpoints (GitHub ${then.github}, AWS ${then.aws}): refusing to resume it in the lab`, [`resume it without --lab: cicd-ir contain --resume ${runId}`]);
+    throw new UsageError(`run ${runId} was made against real endpoints (GitHub ${then.github}, AWS ${then.aws}): refusing to ${verb} it in the lab`, [`${verb} it without --lab`]);
   }
   if (then.lab && now.lab) {
     if (then.lab.scenario !== now.lab.scenario || then.lab.sha256 !== now.lab.sha256) {
       throw new UsageError(
-        `run ${runId} was made in the lab of scenario ${then.lab.scenario} (sha256 ${then.lab.sha256.slice(0, 12)}), not ${now.lab.scenario} (sha256 ${now.lab.sha256.slice(0, 12)}): refusing to resume it`,
+        `run ${runId} was made in the lab of scenario ${then.lab.scenario} (sha256 ${then.lab.sha256.slice(0, 12)}), not ${now.lab.scenario} (sha256 ${now.lab.sha256.slice(0, 12)}): refusing to ${verb} it`,
         ['start a new lab run'],
       );
     }
     if (then.lab.instance !== now.lab.instance || then.github !== now.github || then.aws !== now.aws || then.npm !== now.npm) {
-      throw new UsageError(`run ${runId} was made against an earlier lab instance (started ${then.lab.instance}); its world was in memory and is gone: refusing to resume it against a fresh lab`, [
+      throw new UsageError(`run ${runId} was made against an earlier lab instance (started ${then.lab.instance}); its world was in memory and is gone: refusing to ${verb} it against a fresh lab`, [
         `start a new run: cicd-ir contain --lab ${then.lab.scenario} --yes`,
       ]);
     }
@@ -113,8 +113,17 @@ export function checkResumeTarget(runId: string, then: RunTarget | undefined, no
   const differ = (['github', 'aws', 'npm'] as const).filter((name) => then[name] !== now[name]);
   if (differ.length > 0) {
     throw new UsageError(
-      `run ${runId} ran against other endpoints: ${differ.map((name) => `${name} ${JSON.stringify(then[name])} then, ${JSON.stringify(now[name])} now`).join('; ')}: refusing to resume it`,
+      `run ${runId} ran against other endpoints: ${differ.map((name) => `${name} ${JSON.stringify(then[name])} then, ${JSON.stringify(now[name])} now`).join('; ')}: refusing to ${verb} it`,
       ['set the same endpoints (GITHUB_API_URL, AWS_ENDPOINT_URL_*, NPM_CONFIG_REGISTRY) as the run had, or start a new run'],
     );
   }
+}
+
+/**
+ * `restore` of a run against other endpoints than it was made against is refused the same way
+ * (a lab run's trust documents put back on the real roles of the same names would be a disaster).
+ * A run that records no target (an older cicd-ir) is restored as before.
+ */
+export function checkRestoreTarget(runId: string, then: RunTarget | undefined, now: RunTarget): void {
+  if (then) checkResumeTarget(runId, then, now, 'restore');
 }

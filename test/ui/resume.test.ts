@@ -2,10 +2,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Restore from '../../src/commands/restore.js';
 import { UsageError } from '../../src/engine/errors.js';
 import { readJournal, type JournalRecord } from '../../src/engine/journal.js';
 import { startLab, type RunningLab } from '../../src/lab/index.js';
 import { runContain, type ContainFlags } from '../../src/ui/contain-session.js';
+import { runCommand } from '../helpers/cli.js';
 import { labEnv, spawnCliAsync } from '../reliability/harness.js';
 
 // Resume continues the run as it was started: the journalled inputs (never re-derived defaults),
@@ -130,6 +132,19 @@ describe('a run is tied to its endpoints', () => {
     } finally {
       await Promise.all([other.close(), fresh.close()]);
     }
+  });
+
+  it('cicd-ir restore of a lab run against the real endpoints exits 2 before any call', async () => {
+    // Given a lab run
+    const out = tempRoot();
+    const labRun = await runContain({}, lab, session(out));
+    const before = lab.requests().length;
+    // When restore is asked to undo it (no lab endpoints in this process's environment)
+    const outcome = await runCommand(Restore, [labRun.runId, '--out', out, '--dry-run']);
+    // Then it is refused: its trust documents must never land on real roles of the same names
+    expect(outcome.exitCode).toBe(2);
+    expect(outcome.stderr).toMatch(/was made in the lab .*refusing to restore it against the real endpoints/);
+    expect(lab.requests().length).toBe(before);
   });
 
   it('cicd-ir contain --resume of a lab run without --lab exits 2 naming why', async () => {
