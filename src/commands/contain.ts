@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { redact } from '../engine/secret.js';
+import { safeText } from '../engine/safe-text.js';
 import { faultProfileNames } from '../lab/faults.js';
 import { RunCommand } from '../ui/run-command.js';
 import { runContain, type ContainResult } from '../ui/contain-session.js';
@@ -80,7 +81,7 @@ export function containSummary(result: ContainResult): string {
   const lines = [runSummary({ ...result, reports: [] })];
   if (result.openItems.length > 0) {
     lines.push('', `NOT CONTAINED YET: ${result.openItems.length} open item(s) need a human:`);
-    for (const item of result.openItems) lines.push(`  [${item.severity}] ${item.summary}`);
+    for (const item of result.openItems) lines.push(`  [${item.severity}] ${safeText(item.summary)}`);
   }
   for (const file of result.reports ?? []) if (/\.(md|html)$/.test(file)) lines.push(`report: ${file}`);
   return redact(lines.join('\n'));

@@ -1,5 +1,6 @@
 import { Listr, type ListrTask } from 'listr2';
 import type { EngineEvent, StepOutcome } from '../engine/events.js';
+import { safeText as t } from '../engine/safe-text.js';
 
 /** A listener the engine feeds (`onEvent`), and `finish()` to await the last repaint. */
 export interface EventReporter {
@@ -43,18 +44,18 @@ class StepTrack {
 function settle(task: TaskHandle, outcome: StepOutcome, base: string): void {
   switch (outcome.status) {
     case 'skipped':
-      task.skip(outcome.detail ?? 'skipped');
+      task.skip(t(outcome.detail ?? 'skipped'));
       return;
     case 'failed':
-      throw new Error(`${outcome.detail ?? 'failed'}${outcome.continued ? ' (continue_on_error)' : ''}`);
+      throw new Error(`${t(outcome.detail ?? 'failed')}${outcome.continued ? ' (continue_on_error)' : ''}`);
     case 'planned':
-      task.title = `${base}: planned${outcome.detail ? ` (${outcome.detail})` : ` (${outcome.plan?.calls.length ?? 0} calls)`}`;
+      task.title = `${base}: planned${outcome.detail ? ` (${t(outcome.detail)})` : ` (${outcome.plan?.calls.length ?? 0} calls)`}`;
       return;
     case 'unverified':
-      task.title = `${base}: UNVERIFIED, needs a human: ${outcome.detail ?? ''}`;
+      task.title = `${base}: UNVERIFIED, needs a human: ${t(outcome.detail ?? '')}`;
       return;
     case 'verified':
-      task.title = `${base}: ${outcome.changed === false ? 'already done' : 'done'}${outcome.resumed ? ' (resumed, verified)' : ''}: ${outcome.detail ?? ''}`;
+      task.title = `${base}: ${outcome.changed === false ? 'already done' : 'done'}${outcome.resumed ? ' (resumed, verified)' : ''}: ${t(outcome.detail ?? '')}`;
       return;
   }
 }
@@ -100,7 +101,7 @@ export function listrReporter(options: { renderer?: 'default' | 'simple' | 'verb
               if (keys) {
                 task.title = `${step.id} (${step.action}) x${keys.length}`;
                 return task.newListr(
-                  keys.map((key) => keyTask(tracked, key, key)),
+                  keys.map((key) => keyTask(tracked, key, t(key))),
                   { concurrent: true, exitOnError: false },
                 );
               }
@@ -130,12 +131,12 @@ export function listrReporter(options: { renderer?: 'default' | 'simple' | 'verb
         case 'log': {
           if (event.type === 'log' && !event.key) {
             // Run-level warnings (a stale lock taken over, a torn journal line): shown after the list.
-            if (event.level === 'warn') warnings.push(event.message);
+            if (event.level === 'warn') warnings.push(t(event.message));
             return;
           }
           if (!event.key || !event.step) return;
           const entry = track(event.step).key(event.key);
-          entry.lastOutput = event.type === 'log' ? event.message : `retry ${event.attempt} in ${event.delayMs} ms: ${event.error}`;
+          entry.lastOutput = t(event.type === 'log' ? event.message : `retry ${event.attempt} in ${event.delayMs} ms: ${event.error}`);
           if (entry.task) entry.task.output = entry.lastOutput;
           return;
         }
