@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { preflight } from '../ui/preflight.js';
 import { RunCommand } from '../ui/run-command.js';
 import { parseVars, resultJson, runSession } from '../ui/run-session.js';
 import { planResult, planText, type PlanResult } from '../ui/run-summary.js';
@@ -21,10 +22,12 @@ iam:PutRolePolicy RoleName=deploy PolicyName=AWSRevokeOlderSessions ...). Read-o
 
   async run(): Promise<PlanResult | undefined> {
     const { args, flags } = await this.parse(Plan);
+    const vars = parseVars(flags.var);
+    await preflight({ playbookFile: args.playbook, since: typeof vars.since === 'string' ? vars.since : undefined, tokensFile: typeof vars.tokens_file === 'string' ? vars.tokens_file : undefined, resume: Boolean('resume' in flags && (flags.resume || flags.latest)) });
     const result = resultJson(
       await runSession({
         playbookFile: args.playbook,
-        vars: parseVars(flags.var),
+        vars,
         dryRun: true,
         yes: false,
         json: this.jsonEnabled(),

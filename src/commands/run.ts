@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import type { RunResult } from '../engine/execute.js';
+import { preflight } from '../ui/preflight.js';
 import { RunCommand } from '../ui/run-command.js';
 import { resultJson, runSession, parseVars } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
@@ -35,10 +36,12 @@ failed, 2 bad input, 3 finished but something needs a human.`;
 
   async run(): Promise<RunResult | undefined> {
     const { args, flags } = await this.parse(Run);
+    const vars = parseVars(flags.var);
+    await preflight({ playbookFile: args.playbook, since: typeof vars.since === 'string' ? vars.since : undefined, tokensFile: typeof vars.tokens_file === 'string' ? vars.tokens_file : undefined, resume: Boolean('resume' in flags && (flags.resume || flags.latest)) });
     const result = resultJson(
       await runSession({
         playbookFile: args.playbook,
-        vars: parseVars(flags.var),
+        vars,
         dryRun: flags['dry-run'],
         yes: flags.yes,
         json: this.jsonEnabled(),
