@@ -87,7 +87,7 @@ export async function writeReports(runDir: string, formats: readonly ReportForma
   const { records, warnings } = await readJournalForReport(runDir);
   const timeline = buildTimeline(records, { runId: basename(resolve(runDir)), warnings, ...(options.now ? { now: options.now } : {}) });
   const outDir = options.outDir ?? runDir;
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
   const renders: RenderFormat[] = formats.flatMap((f): RenderFormat[] => (f === 'timesketch' ? ['timesketch-jsonl', 'timesketch-csv'] : [f]));
   const written: string[] = [];
   for (const format of renders) {
