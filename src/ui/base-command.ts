@@ -1,5 +1,6 @@
 import { Command, ux } from '@oclif/core';
-import { CicdIrError } from '../engine/errors.js';
+import { CicdIrError, UsageError } from '../engine/errors.js';
+import { closest } from './did-you-mean.js';
 import { safeBlock, safeJson } from '../engine/safe-text.js';
 import { handleError } from './errors.js';
 
@@ -34,6 +35,31 @@ export abstract class BaseCommand extends Command {
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof CicdIrError) handleError(error, { json: this.jsonEnabled() });
+    // oclif's flag and argument errors are bad input like any other: the same shape and exit 2
+    // (under --json oclif would print its whole parser state, 122 KB, and exit 1).
+    const usage = flagErrorAsUsage(error, Object.keys(this.ctor.flags ?? {}));
+    if (usage) handleError(usage, { json: this.jsonEnabled() });
     return super.catch(error);
   }
+}
+
+/** oclif's messages are coloured; the colour codes are ours to drop, not to show. */
+const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
+
+/**
+ * A parse error of oclif (unknown flag, bad value, missing argument, exclusive flags) as a
+ * UsageError with a did-you-mean for a misspelt flag (`--dryrun` -> `--dry-run`), or undefined
+ * for any other error.
+ */
+export function flagErrorAsUsage(error: unknown, flagNames: readonly string[]): UsageError | undefined {
+  if (!(error instanceof Error) || !('parse' in error) || (error as { oclif?: { exit?: number } }).oclif?.exit !== 2) return undefined;
+  const message = error.message.replace(ANSI_COLOUR, '').replace(/\n*See more help with --help\s*$/, '').trim();
+  const unknown = (error as { flags?: unknown }).flags;
+  const suggestions = Array.isArray(unknown)
+    ? unknown.flatMap((flag) => {
+        const match = closest(String(flag).replace(/^-+/, '').replace(/=.*$/, ''), flagNames);
+        return match ? [`did you mean --${match}? (not ${String(flag)})`] : [];
+      })
+    : [];
+  return new UsageError(message, [...suggestions, 'see the flags with --help']);
 }
