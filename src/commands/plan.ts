@@ -11,7 +11,7 @@ apply() would make (PUT /repos/acme/web/actions/workflows/deploy.yml/disable,
 iam:PutRolePolicy RoleName=deploy PolicyName=AWSRevokeOlderSessions ...). Read-only steps
 (inventory, evidence, hunt) do run. No mutating call is made; the clients refuse one anyway.`;
 
-  static override examples = ['<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml'];
+  static override examples = ['<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --var since=2026-11-25T14:00:00Z --var incident=IR-42'];
 
   static override args = { playbook: Args.string({ description: 'playbook file', required: true }) };
   static override flags = {

@@ -23,7 +23,7 @@ crashed or failed run without applying a completed step twice. Exit 0 done and v
 failed, 2 bad input, 3 finished but something needs a human.`;
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --dry-run',
+    '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --var since=2026-11-25T14:00:00Z --var incident=IR-42 --dry-run',
     '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --latest --yes',
   ];
 
