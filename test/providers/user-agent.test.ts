@@ -55,3 +55,21 @@ describe('GH_HOST', () => {
     expect(githubApiUrl({ ...config, github: { apiUrl: 'http://127.0.0.1:1' } }, { GH_HOST: 'ghe.example.com' })).toBe('http://127.0.0.1:1');
   });
 });
+
+describe('AWS profile region', () => {
+  it('reads region of the profile (or default) from AWS_CONFIG_FILE', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { profileRegion } = await import('../../src/providers/profile-region.js');
+    const dir = mkdtempSync(join(tmpdir(), 'cicd-ir-aws-'));
+    const file = join(dir, 'config');
+    writeFileSync(file, '[default]\nregion = eu-west-1\n\n[profile ir]\noutput = json\nregion=ap-southeast-2\n[profile other]\nregion = us-west-2\n');
+    expect(profileRegion(undefined, { AWS_CONFIG_FILE: file })).toBe('eu-west-1');
+    expect(profileRegion('ir', { AWS_CONFIG_FILE: file })).toBe('ap-southeast-2');
+    expect(profileRegion(undefined, { AWS_CONFIG_FILE: file, AWS_PROFILE: 'other' })).toBe('us-west-2');
+    expect(profileRegion('missing', { AWS_CONFIG_FILE: file })).toBeUndefined();
+    expect(profileRegion(undefined, { AWS_CONFIG_FILE: join(dir, 'none') })).toBeUndefined();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
