@@ -95,7 +95,7 @@ export class JournalWriter {
    * on a line of its own instead of being glued to the fragment.
    */
   static open(path: string, runId: string, options: { nextSeq?: number; now?: () => Date } = {}): JournalWriter {
-    const fd = openSync(path, 'a');
+    const fd = openSync(path, 'a', 0o600); // the journal names the incident's secrets and accounts: owner only
     const size = fstatSync(fd).size;
     if (size > 0) {
       const last = Buffer.alloc(1);
