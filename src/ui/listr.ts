@@ -1,4 +1,6 @@
+import { figures, ProcessOutput } from 'listr2';
 import type { EngineEvent, StepOutcome } from '../engine/events.js';
+import { onInterrupt } from '../engine/interrupt.js';
 import { safeText } from '../engine/safe-text.js';
 
 /** A listener the engine feeds (`onEvent`), and `finish()` to await the last repaint. */
@@ -101,8 +103,8 @@ export function progressFrame(state: ProgressState, width: number, height: numbe
   if (skipped) counts.push(`${skipped} skipped`);
   const lines = [header, counts.join(' · ')];
   const open = [
-    ...failed.map((o) => `✖ ${safeText(o.key)}  FAILED${o.continued ? ' (continue_on_error)' : ''}: ${safeText(o.detail ?? '')}`),
-    ...unverified.map((o) => `! ${safeText(o.key)}  UNVERIFIED, needs a human: ${safeText(o.detail ?? '')}`),
+    ...failed.map((o) => `${figures.cross} ${safeText(o.key)}  FAILED${o.continued ? ' (continue_on_error)' : ''}: ${safeText(o.detail ?? '')}`),
+    ...unverified.map((o) => `${figures.warning} ${safeText(o.key)}  UNVERIFIED, needs a human: ${safeText(o.detail ?? '')}`),
   ];
   const running = [...state.running].map(([key, entry]) => `${SPINNER[tick % SPINNER.length]} ${safeText(key)}  ${safeText(entry.action)}${entry.line ? `  ${safeText(entry.line)}` : ''}`);
   const room = Math.max(0, height - lines.length);
@@ -125,19 +127,42 @@ export interface ProgressStream {
  * 4 a second) and only when something changed or a key is running, in place (cursor up, clear
  * below). It never reprints the steps at the end: finish() clears the view, the command's
  * summary follows. Without a TTY runSession uses the line log (src/ui/lines.ts) instead.
- * (The file keeps its name from when listr2 drew this: a tree of every step did not fit
- * 80×24 and redrew 14 times a second.)
+ * On the process's own terminal, listr2's ProcessOutput holds the view: while it is drawn,
+ * anything else written to stdout or stderr (a library's warning) is buffered and printed after
+ * the view is cleared, instead of tearing a frame. listr2's default renderer drew a tree of every
+ * step, which did not fit 80×24 and redrew 14 times a second; the frame here is ours.
  */
 export function listrReporter(options: { stream?: ProgressStream; intervalMs?: number } = {}): EventReporter {
-  const stream: ProgressStream = options.stream ?? process.stderr;
+  const output = options.stream ? undefined : new ProcessOutput(process.stdout, process.stderr, { leaveEmptyLine: false });
+  const stream: ProgressStream = options.stream ?? {
+    write: (chunk: string) => output!.toStderr(chunk, false),
+    get columns() {
+      return process.stderr.columns;
+    },
+    get rows() {
+      return process.stderr.rows;
+    },
+  };
   const state = emptyProgress();
   let drawn = 0;
   let dirty = false;
   let tick = 0;
   let lastDraw = 0;
+  let hijacked = false;
+  let forgetInterrupt: (() => void) | undefined;
+  const release = () => {
+    if (hijacked) output!.release();
+    hijacked = false;
+  };
   const interval = options.intervalMs ?? 250;
 
   const draw = () => {
+    if (output && !hijacked) {
+      output.hijack();
+      hijacked = true;
+      // Ctrl-C prints the run id and how to resume on stderr: it must not land in the buffer.
+      forgetInterrupt ??= onInterrupt(release);
+    }
     const width = Math.max(20, (stream.columns ?? 80) - 1);
     const height = Math.max(3, Math.min(12, (stream.rows ?? 24) - 6));
     const lines = progressFrame(state, width, height, tick++);
@@ -162,7 +187,9 @@ export function listrReporter(options: { stream?: ProgressStream; intervalMs?: n
       clearInterval(timer);
       if (drawn > 0) stream.write(`\x1b[${drawn}F\x1b[0J`);
       drawn = 0;
-      for (const warning of state.warnings) stream.write(`warning: ${safeText(warning)}\n`);
+      release();
+      forgetInterrupt?.();
+      for (const warning of state.warnings) (output ? process.stderr : stream).write(`warning: ${safeText(warning)}\n`);
     },
   };
 }

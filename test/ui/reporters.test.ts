@@ -76,7 +76,7 @@ describe('live progress (TTY)', () => {
     // Then the header names the run and the mode, the counter counts steps, and only open work shows
     expect(frame[0]).toBe('cicd-ir run 2026-11-25T16-40-12Z-abcd · contain · LIVE');
     expect(frame[1]).toBe('3/3 steps done · 0 running · 1 failed · 1 need a human · 1 skipped');
-    expect(frame.slice(2)).toEqual(['✖ a  FAILED: boom', '! fan[1]  UNVERIFIED, needs a human: still active']);
+    expect(frame.slice(2)).toEqual(['✖ a  FAILED: boom', '⚠ fan[1]  UNVERIFIED, needs a human: still active']);
     expect(frame.join('\n')).not.toContain('fan[0]'); // done and fine: counted, not drawn
     expect(frame.join('\n')).not.toContain('dependency a failed'); // a skip is not a warning
     for (const line of frame) expect(line.length).toBeLessThanOrEqual(80);
