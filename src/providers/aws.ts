@@ -8,6 +8,7 @@ import type { AwsTarget } from '../engine/context.js';
 import { DryRunViolation } from '../engine/errors.js';
 import type { ApiCallRecord, ProviderConfig } from './config.js';
 import { AWS_MAX_IN_FLIGHT, RequestLimiter } from './limiter.js';
+import { profileRegion } from './profile-region.js';
 
 /** Static AWS credentials: the lab's, or a freshly created access key being checked. */
 export interface AwsStaticCredentials {
@@ -177,7 +178,7 @@ export function createAwsClients(config: ProviderConfig): AwsClients {
     }
     return limiter;
   };
-  const defaultRegion = config.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const defaultRegion = config.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? profileRegion(config.aws.profile) ?? 'us-east-1';
   const baseCredentials = config.aws.credentials
     ? { ...config.aws.credentials }
     : fromNodeProviderChain(config.aws.profile ? { profile: config.aws.profile } : {});

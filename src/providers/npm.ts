@@ -5,6 +5,7 @@ import { DryRunViolation, UsageError } from '../engine/errors.js';
 import { registerSecretValue, type Secret } from '../engine/secret.js';
 import type { ApiCallRecord, ProviderConfig } from './config.js';
 import { NPM_MAX_IN_FLIGHT, RequestLimiter } from './limiter.js';
+import { cicdIrUserAgent } from './user-agent.js';
 
 /** The public npm registry; `npm:registry.npmjs.org` in the inventory's `opens` column. */
 export const DEFAULT_NPM_REGISTRY = 'https://registry.npmjs.org/';
@@ -191,7 +192,7 @@ export function createNpmClient(config: ProviderConfig, environment: NpmEnvironm
           method,
           headers: {
             accept: 'application/json',
-            'user-agent': `cicd-ir/0.1.0 (incident ${config.incident || 'none'})`,
+            'user-agent': cicdIrUserAgent(config.incident),
             ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
           },
           signal: AbortSignal.timeout(DEFAULT_REQUEST_TIMEOUT_MS),
