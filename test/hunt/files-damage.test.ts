@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { emptyStats, runHunt, type HuntSource } from '../../src/hunt/engine.js';
 import { ByteSplitter, unwrapRecord, type Damage } from '../../src/hunt/json-splitter.js';
 import type { TrailRecord } from '../../src/hunt/model.js';
 import { compileFilter, type ScanFilter } from '../../src/hunt/predicate.js';
-import { scanBytes } from '../../src/hunt/sources/file-scan.js';
+import { scanBytes, scanStream } from '../../src/hunt/sources/file-scan.js';
 import { createFilesSource } from '../../src/hunt/sources/files.js';
 import { sharedData } from '../helpers/shared-data.js';
 
@@ -140,6 +141,21 @@ describe('damaged CloudTrail files (real events)', () => {
     expect(before).toBeLessThan(all.length);
     const expected = order.slice(0, before).filter((i) => busy.includes(i)).map((i) => all[i]!.eventID);
     expect(expected.length).toBeGreaterThan(5);
+    expect(result.matched.map((record) => record.eventID).sort()).toEqual(expected.sort());
+  });
+
+  it('keeps the records before the cut when a truncated gzip is streamed (large files, S3 objects)', async () => {
+    const order = all.map((_, i) => i).sort((a, b) => ((a * 7919) % 311) - ((b * 7919) % 311));
+    const gz = gzipSync(deliveryFile(order.map((i) => texts[i]!)).text);
+    const cut = gz.subarray(0, Math.floor(gz.length * 0.6));
+    // When it arrives in small chunks
+    const chunks = Array.from({ length: Math.ceil(cut.length / 4096) }, (_, i) => cut.subarray(i * 4096, (i + 1) * 4096));
+    const result = await scanStream(Readable.from(chunks), true, filter);
+    // Then the stream's failure is reported and what came before it is hunted
+    expect(result.error).toMatch(/kept/);
+    expect(result.records).toBeGreaterThan(50);
+    const expected = order.slice(0, result.records).filter((i) => busy.includes(i)).map((i) => all[i]!.eventID);
+    expect(expected.length).toBeGreaterThan(0);
     expect(result.matched.map((record) => record.eventID).sort()).toEqual(expected.sort());
   });
 
