@@ -43,10 +43,11 @@ export interface FilesSourceOptions {
 
 /**
  * A worker's heap is capped so V8 collects instead of growing with the garbage a long scan
- * makes: memory stays flat as the corpus grows. The cap leaves room for the largest file read
- * whole (WHOLE_FILE_INFLATED_LIMIT, as a string twice its bytes) plus parsing.
+ * makes: memory stays flat as the corpus grows. Files are inflated into buffers outside the
+ * heap and only candidate records are decoded (each at most MAX_RECORD_BYTES), so the heap
+ * holds little more than the matched records of one batch.
  */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 };
 
 /**
  * Starts one scan worker. Built, the worker is files-worker.js beside this file; run from the
