@@ -154,8 +154,13 @@ export default defineAction<Input>({
   },
   async verify(_ctx, _input, result) {
     const critical = Number(result.outputs.critical ?? 0);
-    return critical
-      ? { verified: false, detail: `containment failed: ${critical} critical finding(s): a compromised credential was used successfully after its cutoff` }
-      : { verified: true, detail: `no successful use after the cutoffs (${result.outputs.findings} finding(s))` };
+    if (critical) return { verified: false, detail: `containment failed: ${critical} critical finding(s): a compromised credential was used successfully after its cutoff` };
+    // A hunt that skipped damaged input cannot say "no use after the cutoffs": the use may be in what it skipped.
+    const files = Number(result.outputs.damaged_files ?? 0);
+    const records = Number(result.outputs.damaged_records ?? 0);
+    if (files || records) {
+      return { verified: false, detail: `hunt incomplete: ${files} damaged file(s) and ${records} damaged record(s) were skipped (damaged_inputs lists them); no successful use after the cutoffs in what was read (${result.outputs.findings} finding(s))` };
+    }
+    return { verified: true, detail: `no successful use after the cutoffs (${result.outputs.findings} finding(s))` };
   },
 });
