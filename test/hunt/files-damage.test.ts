@@ -275,4 +275,30 @@ describe('later rounds read only what the first indexed', () => {
     expect(indexed.stats.filesReread).toBeLessThanOrEqual(mentioning * (indexed.stats.rounds - 1));
     expect(indexed.stats.filesReread).toBeLessThan(files.length / 4);
   });
+
+  it('still finds a later-round key spelt with \\u escapes (the key index cannot rule such a file out)', async () => {
+    // Given the same files, those that use the minted session written with escaped characters
+    const all = stratusRecords();
+    const dir = mkdtempSync(join(tmpdir(), 'hunt-follow-escaped-'));
+    let escaped = 0;
+    for (let i = 0; i < all.length; i += 3) {
+      let text = JSON.stringify({ Records: all.slice(i, i + 3) });
+      if (text.includes(`"accessKeyId":"${MINTED_SESSION}"`)) {
+        text = text.replaceAll(`"accessKeyId":"${MINTED_SESSION}"`, `"accessKeyId":"\\u0041SIA${MINTED_SESSION.slice(4)}"`);
+        escaped++;
+      }
+      writeFileSync(join(dir, `${String(i).padStart(3, '0')}.json.gz`), gzipSync(text));
+    }
+    expect(escaped).toBeGreaterThan(0);
+    const input = { identities: [{ kind: 'access-key' as const, accessKeyId: MINTING_KEY }], cutoffs: { revokedAt: '2020-01-01T00:00:00Z' } };
+    const now = { now: new Date('2025-01-01T00:00:00Z') };
+    // When hunted with the index and with full re-reads
+    const indexed = await runHunt(input, createFilesSource(dir, { workers: 0 }), now);
+    const full = await runHunt(input, { name: 'files', scan: (filter, stats) => createFilesSource(dir, { workers: 0 }).scan(filter, stats) }, now);
+    // Then the escaped uses are matched in both, the same number of records
+    expect(indexed.stats.recordsMatched).toBe(full.stats.recordsMatched);
+    const uses = (result: typeof full) => result.findings.flatMap((finding) => finding.evidence).filter((event) => event.accessKeyId === MINTED_SESSION).length;
+    expect(uses(indexed)).toBeGreaterThan(0);
+    expect(uses(indexed)).toBe(uses(full));
+  });
 });
