@@ -88,9 +88,15 @@ export async function hunt(request: HuntRequest, clients: HuntClients, options: 
   return runHunt(request.input, sourceFor(request, clients), options);
 }
 
-/** A stable key for a finding, so `--follow` prints only what is new. */
+/**
+ * A stable key for a finding, so `--follow` prints only what is new. Event ids are sorted:
+ * events of the same second come in the order the scan workers finished.
+ */
 export function findingKey(finding: HuntFinding): string {
-  return `${finding.kind}|${finding.identity}|${finding.severity}|${finding.evidence.map((event) => event.eventID).join(',')}`;
+  return `${finding.kind}|${finding.identity}|${finding.severity}|${finding.evidence
+    .map((event) => event.eventID)
+    .sort()
+    .join(',')}`;
 }
 
 /**
