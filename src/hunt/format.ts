@@ -1,8 +1,10 @@
+import { safeText } from '../engine/safe-text.js';
 import type { HuntResult } from './model.js';
 
 /** The findings table the `hunt` command prints: severity, kind, identity, time, summary. */
 export function formatFindings(result: HuntResult): string {
-  const rows = result.findings.map((finding) => [finding.severity.toUpperCase(), finding.kind, finding.identity, finding.at ?? '-', finding.summary]);
+  // Identities, user agents and summaries come from CloudTrail: attacker text, one safe line each.
+  const rows = result.findings.map((finding) => [finding.severity.toUpperCase(), finding.kind, finding.identity, finding.at ?? '-', finding.summary].map(safeText));
   const header = ['SEVERITY', 'KIND', 'IDENTITY', 'TIME', 'SUMMARY'];
   const widths = header.slice(0, 4).map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (row: string[]) => row.map((cell, column) => (column < 4 ? cell.padEnd(widths[column]!) : cell)).join('  ');
@@ -18,7 +20,7 @@ export function formatFindings(result: HuntResult): string {
   if (stats.damaged.files || stats.damaged.records || stats.skipped.length) {
     lines.push(
       `INCOMPLETE: ${stats.damaged.files} damaged file(s) and ${stats.damaged.records} damaged record(s) were skipped; evidence may be in them:`,
-      ...stats.skipped.slice(0, 20).map((skip) => `  ${skip.path}${skip.record !== undefined ? ` record ${skip.record} at byte ${skip.offset}` : ''}: ${skip.reason}`),
+      ...stats.skipped.slice(0, 20).map((skip) => `  ${safeText(skip.path)}${skip.record !== undefined ? ` record ${skip.record} at byte ${skip.offset}` : ''}: ${safeText(skip.reason)}`),
       ...(stats.skipped.length > 20 ? [`  ... ${stats.skipped.length - 20} more (--json lists them)`] : []),
     );
   }
