@@ -20,6 +20,8 @@ console.log(
     rounds: result.stats.rounds,
     files: result.stats.filesRead,
     skipped: result.stats.skipped.length,
+    reread: result.stats.filesReread,
+    damaged: result.stats.damaged,
     findings: result.findings.map((finding) => `${finding.severity}:${finding.kind}:${finding.identity}:${finding.evidence.length}`),
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   }),

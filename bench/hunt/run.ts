@@ -1,11 +1,12 @@
 /**
  * The hunt benchmark (prints figures; not a test).
  *
- *   node --import tsx bench/hunt/run.ts [--events 200000] [--corpus DIR] [--api-events 600]
+ *   node --import tsx bench/hunt/run.ts [--events 200000] [--small-events N] [--corpus DIR] [--api-events 600] [--skip-api] [--skip-files]
  *
  * 1. Generates (once) a gzipped corpus in the S3 layout (bench/hunt/generate.ts).
- * 2. files source: events/second and peak RSS of the hunt, beside jq and DuckDB doing the same
- *    filter (the leaked key, the key it minted, the defense-evasion event names).
+ * 2. files source: events/second and peak RSS of the hunt, beside DuckDB (@duckdb/node-api,
+ *    bench/hunt/duckdb.mjs) and jq (when installed) doing the same filter (the leaked key, the
+ *    key it minted, the defense-evasion event names); peak RSS of the hunt at two corpus sizes.
  * 3. api source: achieved LookupEvents requests/second per region against the lab's 2/s limit,
  *    and how many ThrottlingException answers the lab gave.
  */
@@ -25,10 +26,20 @@ import type { CloudTrailRecord, LabRequest } from '../../src/lab/types.js';
 import { generate, LEAKED_KEY, MINTED_KEY } from './generate.js';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string', default: '200000' }, corpus: { type: 'string' }, 'api-events': { type: 'string', default: '600' }, 'skip-api': { type: 'boolean', default: false } },
+  options: {
+    events: { type: 'string', default: '200000' },
+    corpus: { type: 'string' },
+    'small-events': { type: 'string' },
+    'api-events': { type: 'string', default: '600' },
+    'skip-api': { type: 'boolean', default: false },
+    'skip-files': { type: 'boolean', default: false },
+  },
 });
 const events = Number(values.events);
 const corpus = values.corpus ?? join('bench', 'out', `corpus-${events}`);
+// A second, smaller corpus: peak RSS at two sizes shows whether memory stays flat as the corpus grows.
+const smallEvents = Number(values['small-events'] ?? Math.max(1000, Math.round(events / 10)));
+const smallCorpus = join('bench', 'out', `corpus-${smallEvents}`);
 const hasTime = existsSync('/usr/bin/time');
 
 function timed(command: string, args: string[]): { seconds: number; maxRssMb?: number; stdout: string } {
@@ -47,64 +58,100 @@ function duSize(dir: string): number {
   return total;
 }
 
-if (!existsSync(corpus)) {
+function ensureCorpus(dir: string, count: number): void {
+  if (existsSync(dir)) return;
   const started = Date.now();
-  const made = generate({ events, out: corpus });
-  console.log(`generated ${made.events} events in ${made.files} files (${(made.bytes / 1e6).toFixed(1)} MB gzipped) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
-console.log(`corpus: ${corpus} (${(duSize(corpus) / 1e6).toFixed(1)} MB gzipped)\n`);
-
-// --- files source: the hunt, then jq, then DuckDB, same filter --------------------------------
-const rows: string[][] = [['tool', 'events', 'matched', 'seconds', 'events/s', 'peak RSS MB', 'note']];
-// The built CLI when there is one (`npm run bench` builds first), else the sources through tsx.
-const built = existsSync('dist/commands/hunt.js');
-const hunt = built
-  ? timed(process.execPath, ['bin/run.js', 'hunt', '--source', 'files', '--path', corpus, '--access-key-id', LEAKED_KEY, '--cutoff', '2026-10-16T00:00:00Z', '--until', '2026-12-01T00:00:00Z', '--json'])
-  : timed(process.execPath, ['--import', 'tsx', 'bench/hunt/hunt-files.ts', corpus]);
-const huntResult = built
-  ? (() => {
-      const parsed = JSON.parse(hunt.stdout);
-      return {
-        records: parsed.stats.recordsRead,
-        matched: parsed.stats.recordsMatched,
-        rounds: parsed.stats.rounds,
-        findings: parsed.findings.map((f: { severity: string; kind: string; identity: string; evidence: unknown[] }) => `${f.severity}:${f.kind}:${f.identity}:${f.evidence.length}`),
-        maxRssMb: NaN,
-      };
-    })()
-  : JSON.parse(hunt.stdout.trim().split('\n').pop()!);
-rows.push([
-  'cicd-ir hunt --source files',
-  String(huntResult.records),
-  String(huntResult.matched),
-  hunt.seconds.toFixed(2),
-  Math.round(huntResult.records / hunt.seconds).toLocaleString('en'),
-  (hunt.maxRssMb ?? huntResult.maxRssMb).toFixed(0),
-  `${huntResult.rounds} passes (fixpoint: the minted key is found, then hunted); ${built ? 'built CLI, start-up included' : 'sources via tsx, start-up included'}`,
-]);
-
-const names = DEFENSE_EVASION_EVENTS.map((name) => `"${name}"`).join(',');
-const jqFilter = `.Records[] | select(.userIdentity.accessKeyId == "${LEAKED_KEY}" or .userIdentity.accessKeyId == "${MINTED_KEY}" or (.eventName | IN(${names}))) | .eventID`;
-const jqVersion = spawnSync('jq', ['--version'], { encoding: 'utf8' });
-if (jqVersion.status === 0) {
-  const jq = timed('bash', ['-c', `find '${corpus}' -name '*.json.gz' -print0 | xargs -0 zcat | jq -r '${jqFilter}' | wc -l`]);
-  rows.push(['jq (zcat | jq, 1 pass, keys known)', String(events), jq.stdout.trim(), jq.seconds.toFixed(2), Math.round(events / jq.seconds).toLocaleString('en'), jq.maxRssMb?.toFixed(0) ?? '?', jqVersion.stdout.trim()]);
-} else {
-  rows.push(['jq', '-', '-', '-', '-', '-', 'jq not installed']);
+  const made = generate({ events: count, out: dir });
+  console.log(`generated ${made.events} events in ${made.files} files (${(made.bytes / 1e6).toFixed(1)} MB gzipped) at ${dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-let duckdb = false;
-try {
-  createRequire(import.meta.url).resolve('@duckdb/node-api');
-  duckdb = true;
-} catch {
-  /* not installed */
+function label(count: number): string {
+  return count >= 1e6 ? `${+(count / 1e6).toFixed(1)}M` : `${+(count / 1e3).toFixed(0)}k`;
 }
-rows.push(duckdb ? ['DuckDB', '-', '-', '-', '-', '-', '@duckdb/node-api is installed but this bench has no DuckDB runner yet'] : ['DuckDB', '-', '-', '-', '-', '-', '@duckdb/node-api not installed (skipped)']);
 
-const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
-console.log(`\nhunt findings: ${huntResult.findings.join(', ')}`);
+/** One cicd-ir hunt of a corpus: the built CLI when there is one (start-up included), else the sources through tsx. */
+function huntCorpus(dir: string) {
+  const built = existsSync('dist/commands/hunt.js');
+  const run = built
+    ? timed(process.execPath, ['bin/run.js', 'hunt', '--source', 'files', '--path', dir, '--access-key-id', LEAKED_KEY, '--cutoff', '2026-10-16T00:00:00Z', '--until', '2026-12-01T00:00:00Z', '--json'])
+    : timed(process.execPath, ['--import', 'tsx', 'bench/hunt/hunt-files.ts', dir]);
+  const parsed = built ? JSON.parse(run.stdout) : JSON.parse(run.stdout.trim().split('\n').pop()!);
+  const stats = built ? parsed.stats : parsed;
+  return {
+    ...run,
+    built,
+    records: (built ? stats.recordsRead : stats.records) as number,
+    matched: (built ? stats.recordsMatched : stats.matched) as number,
+    rounds: stats.rounds as number,
+    reread: (built ? stats.filesReread : stats.reread) as number | undefined,
+    damaged: (built ? stats.damaged : stats.damaged) as { files: number; records: number } | undefined,
+    findings: (built ? parsed.findings.map((f: { severity: string; kind: string; identity: string; evidence: unknown[] }) => `${f.severity}:${f.kind}:${f.identity}:${f.evidence.length}`) : parsed.findings) as string[],
+    rssMb: run.maxRssMb ?? (built ? NaN : parsed.maxRssMb),
+  };
+}
+
+if (!values['skip-files']) {
+  ensureCorpus(corpus, events);
+  ensureCorpus(smallCorpus, smallEvents);
+  console.log(`corpus: ${corpus} (${(duSize(corpus) / 1e6).toFixed(1)} MB gzipped); small corpus: ${smallCorpus}\n`);
+
+  // --- files source: the hunt, then DuckDB, then jq, same filter ----------------------------------
+  const rows: string[][] = [['tool', 'events', 'matched', 'seconds', 'events/s', 'peak RSS MB', 'note']];
+  const hunt = huntCorpus(corpus);
+  rows.push([
+    'cicd-ir hunt --source files',
+    String(hunt.records),
+    String(hunt.matched),
+    hunt.seconds.toFixed(2),
+    Math.round(hunt.records / hunt.seconds).toLocaleString('en'),
+    hunt.rssMb.toFixed(0),
+    `${hunt.rounds} rounds (the minted key is found, then hunted in the ${hunt.reread ?? '?'} file(s) whose key index may hold it); ${hunt.built ? 'built CLI, start-up included' : 'sources via tsx, start-up included'}`,
+  ]);
+
+  let duck: { seconds: number; events: number; matched: number; rssMb?: number } | undefined;
+  let duckNote = '@duckdb/node-api not installed (skipped)';
+  try {
+    createRequire(import.meta.url).resolve('@duckdb/node-api');
+    const run = timed(process.execPath, ['bench/hunt/duckdb.mjs', corpus, JSON.stringify({ keys: [LEAKED_KEY, MINTED_KEY], names: DEFENSE_EVASION_EVENTS })]);
+    const parsed = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    // Wall time of the child (Node start-up and DuckDB's load included, as the hunt's includes the CLI's).
+    duck = { seconds: run.seconds, events: parsed.events, matched: parsed.matched, rssMb: run.maxRssMb ?? parsed.maxRssMb };
+    duckNote = `typed read_json of Records (4 columns), unnest, 1 pass, keys known; query ${parsed.seconds.toFixed(2)} s of the wall`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') duckNote = `failed: ${(error as Error).message.split('\n')[0]}`;
+  }
+  rows.push(duck ? ['DuckDB', String(duck.events), String(duck.matched), duck.seconds.toFixed(2), Math.round(duck.events / duck.seconds).toLocaleString('en'), duck.rssMb?.toFixed(0) ?? '?', duckNote] : ['DuckDB', '-', '-', '-', '-', '-', duckNote]);
+
+  const names = DEFENSE_EVASION_EVENTS.map((name) => `"${name}"`).join(',');
+  const jqFilter = `.Records[] | select(.userIdentity.accessKeyId == "${LEAKED_KEY}" or .userIdentity.accessKeyId == "${MINTED_KEY}" or (.eventName | IN(${names}))) | .eventID`;
+  const jqVersion = spawnSync('jq', ['--version'], { encoding: 'utf8' });
+  let jqRate: number | undefined;
+  if (jqVersion.status === 0) {
+    const jq = timed('bash', ['-c', `find '${corpus}' -name '*.json.gz' -print0 | xargs -0 zcat | jq -r '${jqFilter}' | wc -l`]);
+    jqRate = events / jq.seconds;
+    rows.push(['jq (zcat | jq, 1 pass, keys known)', String(events), jq.stdout.trim(), jq.seconds.toFixed(2), Math.round(jqRate).toLocaleString('en'), jq.maxRssMb?.toFixed(0) ?? '?', `${jqVersion.stdout.trim()}; RSS of the last process of the pipe`]);
+  } else {
+    rows.push(['jq', '-', '-', '-', '-', '-', 'jq not installed (skipped)']);
+  }
+
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
+  console.log(`\nhunt findings: ${hunt.findings.join(', ')}`);
+  if (hunt.damaged && (hunt.damaged.files || hunt.damaged.records)) console.log(`hunt damage: ${hunt.damaged.files} file(s), ${hunt.damaged.records} record(s)`);
+
+  const small = huntCorpus(smallCorpus);
+  const rate = hunt.records / hunt.seconds;
+  console.log('');
+  console.log(
+    duck
+      ? `hunt files ${label(events)} events: cicd-ir ${Math.round(rate).toLocaleString('en')} ev/s, DuckDB ${Math.round(duck.events / duck.seconds).toLocaleString('en')} ev/s, ratio ${(rate / (duck.events / duck.seconds)).toFixed(2)}x (goal >= 1.25x)`
+      : `hunt files ${label(events)} events: cicd-ir ${Math.round(rate).toLocaleString('en')} ev/s, DuckDB skipped`,
+  );
+  console.log(`hunt files ${label(events)} events: jq ${jqRate ? `${Math.round(jqRate).toLocaleString('en')} ev/s, cicd-ir/jq ${(rate / jqRate).toFixed(2)}x` : 'skipped (not installed)'}`);
+  console.log(
+    `hunt files peak RSS: ${small.rssMb.toFixed(0)} MiB at ${label(smallEvents)} events, ${hunt.rssMb.toFixed(0)} MiB at ${label(events)} events (goal <= 256 MiB, flat as the corpus grows)`,
+  );
+}
 
 // --- api source: achieved requests/second per region against the lab's 2/s ---------------------
 if (!values['skip-api']) {
@@ -144,4 +191,9 @@ if (!values['skip-api']) {
   }
   const throttled = log.filter((entry) => entry.status !== 200).length;
   console.log(`  total ${log.length} requests in ${seconds.toFixed(1)} s, ${(log.length / seconds).toFixed(2)} requests/s over ${regions.length} regions; ThrottlingException answers: ${throttled}; events read ${result.stats.recordsRead}`);
+  const fastest = Math.max(...regions.map((region) => {
+    const stamps = times.get(region) ?? [];
+    return stamps.length > 1 ? (stamps.length - 1) / ((stamps.at(-1)! - stamps[0]!) / 1000) : 0;
+  }));
+  console.log(`hunt api pacing: ${regions.length} regions at once, fastest ${fastest.toFixed(2)} requests/s per region (goal <= 2.00 and near it), ${throttled} throttled (goal 0)`);
 }

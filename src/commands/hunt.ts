@@ -38,6 +38,13 @@ export default class Hunt extends BaseCommand {
     const { flags } = await this.parse(Hunt);
     const request = requestFromFlags(flags);
     const result = await withLab(flags.lab, undefined, async (lab) => {
+      // Local files need no AWS client: the SDK is not even loaded (start-up cost).
+      if (request.source === 'files' && !request.path?.startsWith('s3://') && !lab) {
+        const none = (): never => {
+          throw new Error('a local files hunt makes no AWS call');
+        };
+        return await this.hunt(request, { cloudtrail: none }, flags.follow);
+      }
       // The same client factory every command uses; the lab only fills in endpoints and keys.
       const { createClients } = await import('../providers/index.js');
       const clients = createClients({ dryRun: false, incident: 'hunt', github: {}, aws: { region: flags.region[0], ...lab?.providerConfig.aws } });

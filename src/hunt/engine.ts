@@ -24,7 +24,7 @@ export interface HuntSource {
 
 /** Starts a fresh set of counters. */
 export function emptyStats(): ScanStats {
-  return { recordsRead: 0, recordsMatched: 0, undated: 0, filesRead: 0, skipped: [], rounds: 0 };
+  return { recordsRead: 0, recordsMatched: 0, undated: 0, filesRead: 0, skipped: [], damaged: { files: 0, records: 0 }, rounds: 0 };
 }
 
 /**
@@ -49,8 +49,9 @@ export async function runHunt(inputJson: HuntInputJson, source: HuntSource, opti
   while ((pending.length || stats.rounds === 0) && stats.rounds < maxRounds) {
     // Defense evasion is looked for once, for every principal; later rounds look only for new keys.
     const filter = IdentityTracker.filterFor(pending, stats.rounds === 0 ? DEFENSE_EVASION_EVENTS : [], from, input.until);
-    // Corpus counters (records, files, skipped) come from the first round; later rounds re-read
-    // the same corpus for new keys, and only add their requests.
+    // Corpus counters (records, files, damage) come from the first round; later rounds look for
+    // new keys in what the first round indexed (files: only the files that may hold them), and
+    // only add their requests and re-read files.
     const roundStats = stats.rounds === 0 ? stats : { ...emptyStats(), requests: stats.requests };
     for await (const record of source.scan(filter, roundStats)) {
       const id = record.eventID;
@@ -59,6 +60,7 @@ export async function runHunt(inputJson: HuntInputJson, source: HuntSource, opti
         matched.set(id, record);
       } else unkeyed.push(record);
     }
+    if (stats.rounds > 0) stats.filesReread = (stats.filesReread ?? 0) + roundStats.filesRead;
     stats.rounds += 1;
     pending = [];
     // Minted keys are followed from the records of this round (and earlier ones for identities that were just added).

@@ -17,7 +17,13 @@ export function formatFindings(result: HuntResult): string {
       ...Object.entries(stats.requests ?? {}).map(([region, count]) => `${count} requests in ${region}`),
     ].join(', ') || 'no input'}); matched ${stats.recordsMatched}; hunted ${result.identities.length} identities in ${stats.rounds} round(s).`,
   ];
-  if (stats.skipped.length) lines.push(`Skipped ${stats.skipped.length} malformed input(s):`, ...stats.skipped.map((skip) => `  ${safeText(skip.path)}: ${safeText(skip.reason)}`));
+  if (stats.damaged.files || stats.damaged.records || stats.skipped.length) {
+    lines.push(
+      `INCOMPLETE: ${stats.damaged.files} damaged file(s) and ${stats.damaged.records} damaged record(s) were skipped; evidence may be in them:`,
+      ...stats.skipped.slice(0, 20).map((skip) => `  ${safeText(skip.path)}${skip.record !== undefined ? ` record ${skip.record} at byte ${skip.offset}` : ''}: ${safeText(skip.reason)}`),
+      ...(stats.skipped.length > 20 ? [`  ... ${stats.skipped.length - 20} more (--json lists them)`] : []),
+    );
+  }
   if (result.provisional) lines.push('PROVISIONAL: the window reaches the last 15 minutes; CloudTrail may still deliver events (re-run or use --follow).');
   if (result.findings.some((finding) => finding.severity === 'critical')) lines.push('CRITICAL: a compromised credential was used successfully after its cutoff. Containment failed: act now.');
   return lines.join('\n');

@@ -3,16 +3,13 @@ import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../engine/errors.js';
 import { runHunt, type HuntSource } from './engine.js';
-import { HuntInput, type HuntedIdentity, type HuntFinding, type HuntInputJson, type HuntResult } from './model.js';
-import { createApiSource } from './sources/api.js';
-import { createAthenaSource, type AthenaTableSpec } from './sources/athena.js';
-import { createFilesSource } from './sources/files.js';
-import { listS3Files } from './sources/s3.js';
+import { HuntInput, type HuntedIdentity, type HuntFinding, type HuntInputJson, type HuntResult, type ScanStats, type TrailRecord } from './model.js';
+import type { ScanFilter } from './predicate.js';
+import type { AthenaTableSpec } from './sources/athena.js';
 
 export { runHunt, PROVISIONAL_MS } from './engine.js';
 export type { HuntSource } from './engine.js';
 export * from './model.js';
-export { createTableSql, huntQuerySql } from './sources/athena.js';
 
 /** The clients a hunt needs; `ActionContext.clients` satisfies it. */
 export interface HuntClients {
@@ -34,26 +31,54 @@ export interface HuntRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * A source whose module is imported on first use: `hunt --source files` never loads the AWS
+ * SDK clients of the api and athena sources (start-up cost), and each source loads only its own.
+ */
+function lazySource(name: HuntSource['name'], load: () => Promise<HuntSource>, canFilterBySourceIp = true): HuntSource {
+  let source: Promise<HuntSource> | undefined;
+  return {
+    name,
+    canFilterBySourceIp,
+    async *scan(filter: ScanFilter, stats: ScanStats): AsyncIterable<TrailRecord> {
+      yield* (await (source ??= load())).scan(filter, stats);
+    },
+  };
+}
+
 /** Builds the source a request names; bad combinations are usage errors (exit 2) before any call. */
 export function sourceFor(request: HuntRequest, clients: HuntClients): HuntSource {
   const input = HuntInput.parse(request.input);
   switch (request.source) {
     case 'api':
-      return createApiSource({ regions: input.regions, client: (region) => clients.cloudtrail(region), ratePerSecond: request.ratePerSecond, signal: request.signal });
+      // LookupEvents has no source-IP attribute.
+      return lazySource(
+        'api',
+        async () => (await import('./sources/api.js')).createApiSource({ regions: input.regions, client: (region) => clients.cloudtrail(region), ratePerSecond: request.ratePerSecond, signal: request.signal }),
+        false,
+      );
     case 'files': {
       if (!request.path) throw new UsageError('--source files needs --path (a directory, a file or s3://bucket/prefix)');
-      if (request.path.startsWith('s3://')) {
+      const path = request.path;
+      if (path.startsWith('s3://')) {
         if (!clients.s3) throw new UsageError('no S3 client available for an s3:// path');
         const s3 = clients.s3(input.regions[0]);
         const from = input.since ? new Date(Date.parse(input.since) - input.baselineDays * 86_400_000).toISOString() : undefined;
-        return createFilesSource(undefined, { remote: () => listS3Files(s3, request.path!, { from, to: input.until }) });
+        return lazySource('files', async () => {
+          const [{ createFilesSource }, { listS3Files }] = await Promise.all([import('./sources/files.js'), import('./sources/s3.js')]);
+          return createFilesSource(undefined, { remote: () => listS3Files(s3, path, { from, to: input.until }) });
+        });
       }
-      return createFilesSource(request.path);
+      return lazySource('files', async () => (await import('./sources/files.js')).createFilesSource(path));
     }
     case 'athena': {
-      if (!request.athena) throw new UsageError('--source athena needs the table: database, table, location (s3://...), account id');
+      const athena = request.athena;
+      if (!athena) throw new UsageError('--source athena needs the table: database, table, location (s3://...), account id');
       if (!clients.athena) throw new UsageError('no Athena client available');
-      return createAthenaSource({ client: clients.athena(input.regions[0]!), table: request.athena, workGroup: request.athena.workGroup, outputLocation: request.athena.outputLocation, createTable: request.athena.createTable });
+      const client = clients.athena(input.regions[0]!);
+      return lazySource('athena', async () =>
+        (await import('./sources/athena.js')).createAthenaSource({ client, table: athena, workGroup: athena.workGroup, outputLocation: athena.outputLocation, createTable: athena.createTable }),
+      );
     }
   }
 }
@@ -63,9 +88,15 @@ export async function hunt(request: HuntRequest, clients: HuntClients, options: 
   return runHunt(request.input, sourceFor(request, clients), options);
 }
 
-/** A stable key for a finding, so `--follow` prints only what is new. */
+/**
+ * A stable key for a finding, so `--follow` prints only what is new. Event ids are sorted:
+ * events of the same second come in the order the scan workers finished.
+ */
 export function findingKey(finding: HuntFinding): string {
-  return `${finding.kind}|${finding.identity}|${finding.severity}|${finding.evidence.map((event) => event.eventID).join(',')}`;
+  return `${finding.kind}|${finding.identity}|${finding.severity}|${finding.evidence
+    .map((event) => event.eventID)
+    .sort()
+    .join(',')}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * A streaming splitter for CloudTrail files: finds each record's JSON text without parsing
- * the whole file, so memory stays bounded by the largest record, not the file.
+ * A streaming splitter for CloudTrail files that works on bytes: finds each record's JSON
+ * text without decoding or parsing the file, so memory stays bounded by the largest record and
+ * the records that cannot match are never turned into strings.
  *
  * Understands the three shapes CloudTrail data comes in:
  * - `{"Records": [ {...}, ... ]}` (S3 delivery): the objects of the top-level `Records` array;
@@ -9,13 +10,19 @@
  *   wrappers, as `zcat *.json.gz` produces).
  *
  * It checks structure (balanced brackets, closed strings, nothing but separators between
- * records) and throws `SplitError` on a malformed or truncated input; it does not validate the
- * tokens inside a record (the caller parses the records it needs).
- *
- * Speed matters (it sees every byte of the corpus): strings are skipped with indexOf to the
- * next quote, whose escaping is decided by counting the backslashes before it.
+ * records); it does not validate the tokens inside a record (the caller parses the records it
+ * needs). Damage does not stop it: a structural error is reported (`onDamage`, with the
+ * record's ordinal and byte offset) and the splitter resynchronises at the next `{` that
+ * follows a `,` or `[`, so the records after the damage are still split. An input that ends
+ * inside a record reports that record as truncated; the records before it were emitted.
  */
-export class SplitError extends Error {}
+export interface Damage {
+  /** 1-based ordinal of the damaged record in its file (records emitted or damaged before it + 1). */
+  record: number;
+  /** Byte offset (in the inflated stream) where the damaged record, or the bad byte, starts. */
+  offset: number;
+  reason: string;
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -24,97 +31,173 @@ const CLOSE_OBJ = 0x7d;
 const OPEN_ARR = 0x5b;
 const CLOSE_ARR = 0x5d;
 const COMMA = 0x2c;
+const RECORDS_KEY = Buffer.from('"Records"');
+/** resync: a `}` then a newline were the last bytes (a JSON line may start). */
+const NEWLINE_AFTER_CLOSE = -1;
+
+/** A record larger than this is taken for damage (a lost quote swallowing the file); CloudTrail's own limit is far lower. */
+export const MAX_RECORD_BYTES = 16 << 20;
+/** Re-splits at the end of input after an unclosed record (each starts later; bounded for hostile input). */
+const MAX_END_RESYNCS = 64;
 
 /**
  * start: nothing seen yet; seek: inside a top-level object, looking for `"Records": [`;
  * lines: between top-level objects; array: inside the top-level (or Records) array;
- * trailer: after the Records array, until the wrapper closes; done: only whitespace may follow.
+ * trailer: after the Records array, until the wrapper closes; done: only whitespace may follow;
+ * resync: after damage, looking for the next record start.
  */
-type Mode = 'start' | 'seek' | 'lines' | 'array' | 'trailer' | 'done';
+type Mode = 'start' | 'seek' | 'lines' | 'array' | 'trailer' | 'done' | 'resync';
 
 function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0xfeff;
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-/** Index of the quote that closes the string whose body starts at `from`, or -1 if not in `text` yet. */
-function closingQuote(text: string, from: number): number {
-  let q = text.indexOf('"', from);
-  while (q !== -1) {
-    let backslashes = 0;
-    for (let j = q - 1; text.charCodeAt(j) === BACKSLASH; j--) backslashes++;
-    if (backslashes % 2 === 0) return q;
-    q = text.indexOf('"', q + 1);
-  }
-  return -1;
+function show(c: number): string {
+  return c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).padStart(2, '0')}`;
 }
 
-export class RecordSplitter {
+/**
+ * Called for each record: its bytes are `bytes[start, end)`; `offset` is `start` in the whole
+ * stream. Returning false says the record is damaged (the caller reports it): splitting resumes
+ * at the next record start after its first byte.
+ */
+export type RecordSink = (bytes: Buffer, start: number, end: number, ordinal: number, offset: number) => boolean | void;
+
+export class ByteSplitter {
   #mode: Mode = 'start';
   #wrapped = false;
-  /** Unfinished text kept from the previous chunk (a record, or the head of a top-level object). */
-  #buffer = '';
+  /** Unfinished bytes kept from the previous chunk (a record, or the head of a top-level object). */
+  #buffer: Buffer = Buffer.alloc(0);
+  /** Stream offset of #buffer[0] (or of the next chunk when the buffer is empty). */
+  #base = 0;
   #resume = 0;
   #depth = 0;
   #inString = false;
-  /** Depth inside the trailer (other keys after `Records`). */
-  #records = 0;
+  /** resync: the last byte that was not whitespace. */
+  #last = 0;
+  /** Records emitted. */
+  records = 0;
+  /** Records emitted or damaged. */
+  #ordinal = 0;
+  /** Set at the first byte of input (a UTF-8 BOM is skipped). */
+  #started = false;
 
-  constructor(private readonly emit: (recordText: string) => void) {}
+  constructor(
+    private readonly emit: RecordSink,
+    private readonly onDamage: (damage: Damage) => void,
+  ) {}
 
-  push(chunk: string): void {
-    const text = this.#buffer.length ? this.#buffer + chunk : chunk;
+  push(chunk: Buffer): void {
+    if (!this.#started && chunk.length) {
+      this.#started = true;
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+        chunk = chunk.subarray(3);
+        this.#base += 3;
+      }
+    }
+    const kept = this.#buffer.length;
+    const text = kept ? Buffer.concat([this.#buffer, chunk]) : chunk;
+    const base = this.#base;
     const n = text.length;
     let i = this.#resume;
-    let start = this.#buffer.length ? 0 : -1;
+    let start = kept ? 0 : -1;
     let depth = this.#depth;
     let mode = this.#mode;
+    let inString = this.#inString;
+    let last = this.#last;
     // The depth at which a record object sits: 0 for JSON lines, 1 inside an array.
     let recordDepth = mode === 'lines' || mode === 'seek' || mode === 'start' ? 0 : mode === 'array' ? 1 : Number.MAX_SAFE_INTEGER;
 
     const keep = (at: number) => {
-      this.#buffer = start >= 0 ? text.slice(start) : '';
-      this.#resume = start >= 0 ? at - start : 0;
+      if (start >= 0) {
+        this.#buffer = Buffer.from(text.subarray(start));
+        this.#base = base + start;
+        this.#resume = at - start;
+      } else {
+        this.#buffer = Buffer.alloc(0);
+        this.#base = base + n;
+        this.#resume = at - n;
+      }
       this.#depth = depth;
       this.#mode = mode;
+      this.#inString = inString;
+      this.#last = last;
+    };
+    /** Reports damage and resumes looking for a record start after `from`. */
+    const damage = (at: number, reason: string) => {
+      const from = start >= 0 ? start : at;
+      this.#ordinal++;
+      this.onDamage({ record: this.#ordinal, offset: base + from, reason });
+      mode = 'resync';
+      recordDepth = Number.MAX_SAFE_INTEGER;
+      inString = false;
+      depth = 0;
+      last = 0;
+      start = -1;
+      return from + 1;
     };
 
     while (i < n) {
-      if (this.#inString) {
-        const q = closingQuote(text, i);
-        if (q === -1) {
-          // The string goes on in the next chunk: keep from the record (or string) start and rescan then.
-          keep(i);
-          return;
+      if (inString) {
+        // The hot loop: most bytes of a CloudTrail file are inside strings.
+        let c = text[i]!;
+        while (c !== QUOTE && c !== BACKSLASH) {
+          if (++i === n) break;
+          c = text[i]!;
         }
-        this.#inString = false;
+        if (i === n) break;
+        if (c === BACKSLASH) {
+          i += 2;
+          continue;
+        }
+        inString = false;
         // A string in the wrapper's trailer was kept only so its escapes could be read.
         if (mode === 'trailer') start = -1;
-        i = q + 1;
+        i++;
         continue;
       }
-      const c = text.charCodeAt(i);
+      const c = text[i]!;
+
+      if (mode === 'resync') {
+        // A record starts at a `{` after `,` or `[` (an array of records) or after `}` and a newline (JSON lines).
+        if (c === OPEN_OBJ && (last === COMMA || last === OPEN_ARR)) {
+          mode = 'array';
+          this.#wrapped = true;
+          recordDepth = 1;
+          depth = 2;
+          start = i;
+        } else if (c === OPEN_OBJ && last === NEWLINE_AFTER_CLOSE) {
+          mode = 'seek';
+          recordDepth = 0;
+          depth = 1;
+          start = i;
+        } else if (c === 0x0a && last === CLOSE_OBJ) last = NEWLINE_AFTER_CLOSE;
+        else if (!isSpace(c)) last = c;
+        i++;
+        continue;
+      }
 
       // Inside a record (or the head of a top-level object): track strings and depth only.
       if (depth > recordDepth || mode === 'seek') {
         if (c === QUOTE) {
           if (mode === 'seek' && depth === 1) {
             // A key of the top-level object: is it "Records" followed by `[`?
-            if (n - i < 12 && '"Records"'.startsWith(text.slice(i, i + 9)) && !/^"Records"\s*:\s*\[/.test(text.slice(i))) {
+            const head = recordsHead(text, i);
+            if (head === undefined) {
               keep(i);
               return;
             }
-            const head = /^"Records"\s*:\s*\[/.exec(text.slice(i, i + 64));
-            if (head) {
+            if (head > 0) {
               mode = 'array';
               this.#wrapped = true;
               recordDepth = 1;
               depth = 1;
               start = -1;
-              i += head[0].length;
+              i += head;
               continue;
             }
           }
-          this.#inString = true;
+          inString = true;
           i++;
           continue;
         }
@@ -122,7 +205,20 @@ export class RecordSplitter {
         else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
           depth--;
           if (depth === recordDepth) {
-            this.emit(text.slice(start, i + 1));
+            this.#ordinal++;
+            this.records++;
+            if (this.emit(text, start, i + 1, this.#ordinal, base + start) === false) {
+              // The caller found the record damaged (it does not parse): its bytes may hide the
+              // start of the next records (a lost quote flips strings and structure), so the
+              // search for a record start resumes just after its first byte.
+              i = start + 1;
+              mode = 'resync';
+              recordDepth = Number.MAX_SAFE_INTEGER;
+              depth = 0;
+              last = 0;
+              start = -1;
+              continue;
+            }
             start = -1;
             if (mode === 'seek') mode = 'lines';
           }
@@ -146,11 +242,17 @@ export class RecordSplitter {
             mode = 'seek';
             start = i;
             depth = 1;
-          } else throw new SplitError(`unexpected '${text[i]}' at the start of the input`);
+          } else {
+            i = damage(i, `unexpected ${show(c)} at the start of the input`);
+            continue;
+          }
           i++;
           continue;
         case 'lines':
-          if (c !== OPEN_OBJ) throw new SplitError(`unexpected '${text[i]}' between JSON lines`);
+          if (c !== OPEN_OBJ) {
+            i = damage(i, `unexpected ${show(c)} between JSON lines`);
+            continue;
+          }
           mode = 'seek';
           start = i;
           depth = 1;
@@ -174,11 +276,12 @@ export class RecordSplitter {
             i++;
             continue;
           }
-          throw new SplitError(`unexpected '${text[i]}' in the records array (record ${this.#records + 1})`);
+          i = damage(i, `unexpected ${show(c)} in the records array`);
+          continue;
         case 'trailer':
           // After `"Records": [...]`: other keys of the wrapper may follow, then its `}`.
           if (c === QUOTE) {
-            this.#inString = true;
+            inString = true;
             start = i;
           } else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
           else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
@@ -192,19 +295,84 @@ export class RecordSplitter {
           i++;
           continue;
         case 'done':
-          throw new SplitError(`unexpected '${text[i]}' after the records`);
+          i = damage(i, `unexpected ${show(c)} after the records`);
+          continue;
       }
     }
-    keep(n);
+    // A record that never closes (a lost quote swallowing the rest): damage, then resync inside it.
+    if (start >= 0 && n - start > MAX_RECORD_BYTES) {
+      i = damage(n, `a record runs past ${MAX_RECORD_BYTES >> 20} MiB without closing (damaged?)`);
+      const rest = text.subarray(i);
+      this.#buffer = Buffer.alloc(0);
+      this.#base = base + i;
+      this.#resume = 0;
+      this.#depth = 0;
+      this.#mode = 'resync';
+      this.#inString = false;
+      this.#last = 0;
+      this.push(rest);
+      return;
+    }
+    keep(i);
   }
 
-  /** Call at end of input: throws when the input stopped inside a record, string or array. */
+  /**
+   * Call at end of input. A record left open is reported (truncated, or damage that kept it
+   * from closing, such as a lost quote) and the bytes after its start are split again from the
+   * next record start, so the records after a mid-file damage are not lost with it.
+   */
   end(): void {
-    if (this.#inString) throw new SplitError('the input ends inside a string (truncated?)');
-    if (this.#buffer.length || this.#mode === 'seek') throw new SplitError('the input ends inside a record (truncated?)');
-    if (this.#mode === 'array') throw new SplitError('the input ends before the records array closes (truncated?)');
-    if (this.#mode === 'trailer') throw new SplitError('the input ends before the Records wrapper closes (truncated?)');
+    for (let attempt = 0; ; attempt++) {
+      const open = this.#buffer.length > 0;
+      const mode = this.#mode;
+      const inString = this.#inString;
+      if (open && mode !== 'trailer') {
+        this.#ordinal++;
+        this.onDamage({ record: this.#ordinal, offset: this.#base, reason: inString ? 'the input ends inside a string of this record (truncated or damaged)' : 'this record does not close before the end of the input (truncated or damaged)' });
+        if (attempt >= MAX_END_RESYNCS) break;
+        const rest = this.#buffer.subarray(1);
+        this.#buffer = Buffer.alloc(0);
+        this.#base += 1;
+        this.#resume = 0;
+        this.#depth = 0;
+        this.#mode = 'resync';
+        this.#inString = false;
+        this.#last = 0;
+        this.push(rest);
+        continue;
+      }
+      if (mode === 'array' || mode === 'trailer' || (mode === 'seek' && open)) {
+        this.#ordinal++;
+        this.onDamage({
+          record: this.#ordinal,
+          offset: this.#base,
+          reason: mode === 'array' ? 'the input ends before the records array closes (truncated?)' : 'the input ends before the Records wrapper closes (truncated?)',
+        });
+      }
+      break;
+    }
+    this.#buffer = Buffer.alloc(0);
   }
+}
+
+/**
+ * At a quote of a top-level key: the length of `"Records" : [` when that is what starts here,
+ * 0 when it is another key, undefined when the bytes so far cannot tell.
+ */
+function recordsHead(text: Buffer, at: number): number | undefined {
+  const n = text.length;
+  for (let k = 0; k < RECORDS_KEY.length; k++) {
+    if (at + k >= n) return undefined;
+    if (text[at + k] !== RECORDS_KEY[k]) return 0;
+  }
+  let j = at + RECORDS_KEY.length;
+  while (j < n && isSpace(text[j]!)) j++;
+  if (j >= n) return undefined;
+  if (text[j] !== 0x3a) return 0;
+  j++;
+  while (j < n && isSpace(text[j]!)) j++;
+  if (j >= n) return undefined;
+  return text[j] === OPEN_ARR ? j + 1 - at : 0;
 }
 
 /** Unwraps records that arrive inside an envelope (Panther test events: `{"_source": ..., "event": {...}}`). */

@@ -74,7 +74,13 @@ export interface HuntFinding extends Finding {
 export interface SkippedInput {
   path: string;
   reason: string;
+  /** A damaged record: its 1-based ordinal in the file and the byte offset where it starts (inflated). */
+  record?: number;
+  offset?: number;
 }
+
+/** Skipped inputs listed in the stats (all are counted in `damaged`). */
+export const SKIPPED_LISTED = 1000;
 
 export interface ScanStats {
   /** Records read from the source (files: every record; api: every event returned). */
@@ -88,6 +94,14 @@ export interface ScanStats {
   undated: number;
   filesRead: number;
   skipped: SkippedInput[];
+  /**
+   * What the scan could not read: files with any damage (unreadable, truncated or corrupt, or
+   * holding damaged records) and records skipped as damaged. Non-zero means the hunt is
+   * incomplete: evidence may have been in what was skipped.
+   */
+  damaged: { files: number; records: number };
+  /** Files read again by later rounds (only those whose key index may hold a new key). */
+  filesReread?: number;
   /** api: LookupEvents requests made, per region. */
   requests?: Record<string, number>;
   /** Rounds of the transitive fixpoint (1 when nothing new was minted). */

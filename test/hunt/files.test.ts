@@ -3,10 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptyStats, runHunt } from '../../src/hunt/engine.js';
-import { RecordSplitter, SplitError } from '../../src/hunt/json-splitter.js';
 import type { TrailRecord } from '../../src/hunt/model.js';
 import { scanStream } from '../../src/hunt/sources/file-scan.js';
 import { createFilesSource } from '../../src/hunt/sources/files.js';
@@ -22,43 +20,6 @@ async function readAll(path: string, options: { workers?: number } = {}) {
   for await (const record of createFilesSource(path, { validate: true, ...options }).scan({ ...EVERYTHING, accessKeyIds: ['AKIANOBODY0000000000'] }, stats)) records.push(record);
   return { stats, records };
 }
-
-function split(text: string, chunk: number): unknown[] {
-  const out: unknown[] = [];
-  const splitter = new RecordSplitter((record) => out.push(JSON.parse(record)));
-  for (let i = 0; i < text.length; i += chunk) splitter.push(text.slice(i, i + chunk));
-  splitter.end();
-  return out;
-}
-
-describe('the record splitter', () => {
-  const records = [{ eventName: 'A', s: 'tricky "}]{[ \\ text' }, { eventName: 'B', nested: [1, { deep: ['x'] }] }];
-  it.each([1, 2, 5, 9, 4096])('splits every shape the same at chunk size %i', (chunk) => {
-    // Given the same records as a Records wrapper, a plain array and JSON lines
-    const shapes = [JSON.stringify({ Records: records }), JSON.stringify(records, null, 2), records.map((r) => JSON.stringify(r)).join('\n') + '\n', JSON.stringify({ before: { Records: 1 }, Records: records, after: [1, { k: 'v\\"}]' }] })];
-    // Then each splits into the same records, whatever the chunking
-    for (const shape of shapes) expect(split(shape, chunk)).toEqual(records);
-    // And concatenated wrappers (zcat of many delivery files) give all their records
-    expect(split(`${JSON.stringify({ Records: records })}\n${JSON.stringify({ Records: records })}`, chunk)).toEqual([...records, ...records]);
-  });
-
-  it('splits any records at any chunk size (property)', () => {
-    // Given arbitrary JSON objects as records, in each shape, cut at arbitrary places
-    fc.assert(
-      fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue()), { maxLength: 5 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), (objects, chunk, wrapped) => {
-        const text = wrapped ? JSON.stringify({ Records: objects }) : JSON.stringify(objects);
-        // Then the splitter gives back exactly the records
-        expect(split(text, chunk)).toEqual(JSON.parse(text.startsWith('{') ? text : `{"Records":${text}}`).Records ?? JSON.parse(text));
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it.each(['{"Records":[{"a":1}', '[{"a":1},', '{"Records":[{"a":1}]', '[{"a":"1}]', 'not json', '[{"a":1}] x', '[1, 2]'])('rejects %s', (text) => {
-    // Then a truncated or wrongly shaped input is an error, never a partial success
-    expect(() => split(text, 3)).toThrow(SplitError);
-  });
-});
 
 describe('the files source on real CloudTrail data', () => {
   it('parses every shared file with the documented counts', async () => {
@@ -138,19 +99,19 @@ describe('the files source on real CloudTrail data', () => {
 });
 
 describe('the files source on corrupt input', () => {
-  it('reports and skips malformed files with a count, and still reads the good ones', async () => {
-    // Given a directory in the AWSLogs layout with good and bad files
+  it('reports damaged files and records with a count, and still hunts every good record', async () => {
+    // Given a directory in the AWSLogs layout with good and damaged files, each holding the key
     const root = mkdtempSync(join(tmpdir(), 'hunt-corrupt-'));
     const dir = join(root, 'AWSLogs', '111122223333', 'CloudTrail', 'us-east-1', '2026', '11', '20');
     mkdirSync(dir, { recursive: true });
     const good = [byUser('ci', 'AKIACIKEY00000000001', { at: 1, name: 'ListUsers' }), byUser('ci', 'AKIACIKEY00000000001', { at: 2, name: 'ListRoles' })];
     writeFileSync(join(dir, 'good.json.gz'), gzipSync(JSON.stringify({ Records: good })));
-    const truncated = gzipSync(JSON.stringify({ Records: good }));
+    const truncated = gzipSync(JSON.stringify({ Records: [good[0], good[1], byUser('ci', 'AKIACIKEY00000000001', { at: 3, name: 'GetUser' })] }));
     writeFileSync(join(dir, 'truncated.json.gz'), truncated.subarray(0, truncated.length - 20));
     writeFileSync(join(dir, 'not-gzip.json.gz'), 'plain text, not gzip');
-    writeFileSync(join(dir, 'bad-token.json'), '{"Records":[{"eventName":"ListUsers","userIdentity":{"accessKeyId":"AKIACIKEY00000000001"},"x": tru}]}');
-    writeFileSync(join(dir, 'wrong-shape.json'), '"just a string"');
-    writeFileSync(join(dir, 'cut.json'), JSON.stringify({ Records: good }).slice(0, 200));
+    writeFileSync(join(dir, 'bad-token.json'), `{"Records":[{"eventName":"ListUsers","userIdentity":{"accessKeyId":"AKIACIKEY00000000001"},"x": tru},${JSON.stringify(good[0])}]}`);
+    writeFileSync(join(dir, 'wrong-shape.json'), '"AKIACIKEY00000000001"');
+    writeFileSync(join(dir, 'cut.json'), JSON.stringify({ Records: good }).slice(0, 700));
     writeFileSync(join(dir, 'notes.txt'), 'ignored: not a CloudTrail file name');
 
     // When the directory is hunted for the key
@@ -158,14 +119,18 @@ describe('the files source on corrupt input', () => {
       now: new Date(t(600)),
     });
 
-    // Then the five bad files are skipped with a reason each, the good one is read
+    // Then the five damaged files are counted and listed with a reason each
     expect(result.stats.filesRead).toBe(6);
-    expect(result.stats.skipped.map((skip) => skip.path.split('/').pop()).sort()).toEqual(['bad-token.json', 'cut.json', 'not-gzip.json.gz', 'truncated.json.gz', 'wrong-shape.json']);
+    expect(result.stats.damaged.files).toBe(5);
+    const damagedFiles = [...new Set(result.stats.skipped.map((skip) => skip.path.split('/').pop()))].sort();
+    expect(damagedFiles).toEqual(['bad-token.json', 'cut.json', 'not-gzip.json.gz', 'truncated.json.gz', 'wrong-shape.json']);
     expect(result.stats.skipped.every((skip) => skip.reason.length > 0)).toBe(true);
-    expect(result.stats.recordsRead).toBe(2);
-    // And the good file's two calls after the deactivation are found
+    // And the bad record is named by index and byte offset (the first record, after `{"Records":[`)
+    expect(result.stats.skipped.find((skip) => skip.path.endsWith('bad-token.json'))).toMatchObject({ record: 1, offset: 12 });
+    // And the good records of the damaged files are hunted too: 2 + 2 (before the gzip cut) + 1 + 1 (before the cut)
+    expect(result.stats.recordsRead).toBe(6);
     expect(result.findings).toEqual([expect.objectContaining({ kind: 'used-after-revocation', severity: 'critical' })]);
-    expect(result.findings[0]!.evidence).toHaveLength(2);
+    expect(result.findings[0]!.evidence.length).toBeGreaterThanOrEqual(2);
   });
 
   it('gives the same records from worker threads as from the main thread', async () => {
@@ -185,7 +150,7 @@ describe('the files source on corrupt input', () => {
     // When it is scanned as a stream for the key
     const result = await scanStream(Readable.from([body.subarray(0, 1000), body.subarray(1000)]), true, { ...EVERYTHING, accessKeyIds: ['AKIACIKEY00000000001'] });
     // Then every record is counted and only the 20 matching ones are kept
-    expect(result).toMatchObject({ records: 20_000, undated: 0 });
+    expect(result).toMatchObject({ records: 20_000, undated: 0, damagedRecords: 0 });
     expect(result.matched).toHaveLength(20);
   });
 });

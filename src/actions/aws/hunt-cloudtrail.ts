@@ -92,6 +92,9 @@ export default defineAction<Input>({
     identities: 'every identity hunted, including keys minted by the hunted ones',
     provisional: 'true when the window reached the last ~15 minutes (CloudTrail delivery lag)',
     minted_access_key_ids: 'long-term access keys (AKIA) that hunted identities minted: deactivate them',
+    damaged_files: 'files (or objects) the hunt could not read whole: unreadable, truncated or corrupt, or holding damaged records',
+    damaged_records: 'records skipped as damaged: evidence may be in them, so the hunt is incomplete when this or damaged_files is not 0',
+    damaged_inputs: 'the first damaged inputs: path, record index and byte offset (when a record), reason',
   },
   example: {
     source: 'api',
@@ -125,7 +128,10 @@ export default defineAction<Input>({
         detail: `issued by ${identity.via ?? 'a hunted identity'} (CloudTrail)`,
       } satisfies CredentialEvent);
     }
-    if (result.stats.skipped.length) ctx.log(`hunt skipped ${result.stats.skipped.length} malformed input(s)`, 'warn');
+    const damaged = result.stats.damaged;
+    if (damaged.files || damaged.records || result.stats.skipped.length) {
+      ctx.log(`hunt incomplete: ${damaged.files} damaged file(s), ${damaged.records} damaged record(s) skipped (see damaged_inputs)`, 'warn');
+    }
     if (result.provisional) ctx.log('hunt window reaches the last 15 minutes: results are provisional (CloudTrail delivery lag)', 'warn');
     const summary = summarise(result);
     return {
@@ -138,14 +144,22 @@ export default defineAction<Input>({
         minted_access_key_ids: result.identities
           .filter((identity) => identity.origin === 'minted' && /^AKIA[A-Z0-9]{12,}$/.test(identity.id))
           .map((identity) => identity.id),
+        damaged_files: damaged.files,
+        damaged_records: damaged.records,
+        damaged_inputs: result.stats.skipped.slice(0, 50),
       },
       findings: result.findings,
     };
   },
   async verify(_ctx, _input, result) {
     const critical = Number(result.outputs.critical ?? 0);
-    return critical
-      ? { verified: false, detail: `containment failed: ${critical} critical finding(s): a compromised credential was used successfully after its cutoff` }
-      : { verified: true, detail: `no successful use after the cutoffs (${result.outputs.findings} finding(s))` };
+    if (critical) return { verified: false, detail: `containment failed: ${critical} critical finding(s): a compromised credential was used successfully after its cutoff` };
+    // A hunt that skipped damaged input cannot say "no use after the cutoffs": the use may be in what it skipped.
+    const files = Number(result.outputs.damaged_files ?? 0);
+    const records = Number(result.outputs.damaged_records ?? 0);
+    if (files || records) {
+      return { verified: false, detail: `hunt incomplete: ${files} damaged file(s) and ${records} damaged record(s) were skipped (damaged_inputs lists them); no successful use after the cutoffs in what was read (${result.outputs.findings} finding(s))` };
+    }
+    return { verified: true, detail: `no successful use after the cutoffs (${result.outputs.findings} finding(s))` };
   },
 });

@@ -93,6 +93,7 @@ export function createApiSource(options: ApiSourceOptions): HuntSource {
                 try {
                   record = JSON.parse(event.CloudTrailEvent) as TrailRecord;
                 } catch {
+                  stats.damaged.records++;
                   stats.skipped.push({ path: `${region}:${event.EventId}`, reason: 'CloudTrailEvent is not valid JSON' });
                   continue;
                 }

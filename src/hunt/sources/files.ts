@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
 import type { HuntSource } from '../engine.js';
-import type { ScanStats, TrailRecord } from '../model.js';
+import { SKIPPED_LISTED, type ScanStats, type TrailRecord } from '../model.js';
 import type { ScanFilter } from '../predicate.js';
-import { scanBytes, scanFile, scanStream, WHOLE_FILE_LIMIT, type FileScanResult } from './file-scan.js';
+import { keyHash, mayHoldKey, scanBytes, scanFile, scanStream, WHOLE_FILE_LIMIT, type FileScanResult, type ScanOptions } from './file-scan.js';
 
 const DATA_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 
@@ -33,7 +33,7 @@ export async function listLocalFiles(root: string): Promise<string[]> {
 }
 
 export interface FilesSourceOptions {
-  /** Worker threads for local files (default: every core). 0 scans in the main thread. */
+  /** Worker threads (default: every core). 0 scans in the main thread. */
   workers?: number;
   /** Parse every record even when it cannot match (checks the whole file; slower). */
   validate?: boolean;
@@ -43,10 +43,11 @@ export interface FilesSourceOptions {
 
 /**
  * A worker's heap is capped so V8 collects instead of growing with the garbage a long scan
- * makes: memory stays flat as the corpus grows. The cap leaves room for the largest file read
- * whole (WHOLE_FILE_INFLATED_LIMIT, as a string twice its bytes) plus parsing.
+ * makes: memory stays flat as the corpus grows. Files are inflated into buffers outside the
+ * heap and only candidate records are decoded (each at most MAX_RECORD_BYTES), so the heap
+ * holds little more than the matched records of one batch.
  */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 };
 
 /**
  * Starts one scan worker. Built, the worker is files-worker.js beside this file; run from the
@@ -68,6 +69,17 @@ interface Job {
   gzip: boolean;
   bytes?: Uint8Array;
   open?: () => Promise<Readable>;
+  /** The S3 object, kept so a later round can read it again. */
+  remote?: RemoteFile;
+}
+
+/** What the first (full) scan learnt about one file: which key ids it mentions. */
+interface IndexedFile {
+  path: string;
+  gzip: boolean;
+  remote?: RemoteFile;
+  keys?: Uint32Array;
+  opaque?: boolean;
 }
 
 async function readAll(stream: Readable): Promise<Uint8Array> {
@@ -81,80 +93,176 @@ async function readAll(stream: Readable): Promise<Uint8Array> {
 async function* remoteJobs(files: AsyncIterable<RemoteFile>): AsyncIterable<Job> {
   for await (const file of files) {
     if (file.size !== undefined && file.size > WHOLE_FILE_LIMIT) {
-      yield { path: file.path, gzip: file.gzip, open: file.open };
+      yield { path: file.path, gzip: file.gzip, open: file.open, remote: file };
       continue;
     }
     try {
-      yield { path: file.path, gzip: file.gzip, bytes: await readAll(await file.open()) };
+      yield { path: file.path, gzip: file.gzip, bytes: await readAll(await file.open()), remote: file };
     } catch (error) {
-      // A download that fails is reported like a malformed file: the scan goes on.
-      yield { path: file.path, gzip: file.gzip, open: () => Promise.reject(error) };
+      // A download that fails is reported like a damaged file: the scan goes on.
+      yield { path: file.path, gzip: file.gzip, open: () => Promise.reject(error), remote: file };
     }
   }
 }
 
-async function* localJobs(paths: string[]): AsyncIterable<Job> {
-  for (const path of paths) yield { path, gzip: /\.gz$/i.test(path) };
+async function* fromList<T>(items: T[]): AsyncIterable<T> {
+  yield* items;
 }
 
 function failure(error: unknown): FileScanResult {
-  return { records: 0, matched: [], undated: 0, error: (error as Error).message };
+  return { records: 0, matched: [], undated: 0, damaged: [], damagedRecords: 0, error: (error as Error).message };
 }
 
 /** Scans a job in this thread. */
-async function scanHere(job: Job, filter: ScanFilter, validate: boolean): Promise<FileScanResult> {
+async function scanHere(job: Job, filter: ScanFilter, options: ScanOptions): Promise<FileScanResult> {
   try {
-    if (job.open) return await scanStream(await job.open(), job.gzip, filter, { validate });
-    if (job.bytes) return await scanBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.gzip, filter, { validate });
-    return await scanFile(job.path, job.gzip, filter, { validate });
+    if (job.open) return await scanStream(await job.open(), job.gzip, filter, options);
+    if (job.bytes) return await scanBytes(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.gzip, filter, options);
+    return await scanFile(job.path, job.gzip, filter, options);
   } catch (error) {
     return failure(error);
   }
 }
 
+/** A filter that looks only for access key ids: what later rounds of the fixpoint ask. */
+function keysOnly(filter: ScanFilter): boolean {
+  return filter.accessKeyIds.length > 0 && !filter.roles.length && !filter.userNames.length && !filter.oidcSubjects.length && !filter.eventNames.length && !filter.sourceIps?.length;
+}
+
 /**
  * The files source: local directories of CloudTrail files (`.json.gz`, `.json`, JSON lines), and
- * S3 objects in the AWSLogs layout. Files are spread over worker threads (one per core); S3
- * objects are downloaded here and handed over as bytes. Only matching records come back.
+ * S3 objects in the AWSLogs layout. Local files are spread over worker threads (one per core)
+ * that take the next file from a shared queue; S3 objects are downloaded here and handed over as
+ * bytes. Only matching records come back.
+ *
+ * A full scan also indexes, per file, the access key ids it mentions. A later round of the
+ * fixpoint (a scan for keys only: the keys the hunted identities minted) reads again only the
+ * files whose index may hold one of the new keys, not the whole corpus.
  */
 export function createFilesSource(root: string | undefined, options: FilesSourceOptions = {}): HuntSource {
+  let index: IndexedFile[] | undefined;
   return {
     name: 'files',
     async *scan(filter: ScanFilter, stats: ScanStats): AsyncIterable<TrailRecord> {
-      const account = (path: string, result: FileScanResult) => {
-        stats.filesRead++;
-        if (result.error) {
-          stats.skipped.push({ path, reason: result.error });
-          return;
-        }
-        stats.recordsRead += result.records;
-        stats.undated += result.undated;
-      };
+      const validate = options.validate ?? false;
       const workers = options.workers ?? availableParallelism();
-      if (root) {
-        const files = await listLocalFiles(root);
-        yield* scanJobs(localJobs(files), Math.min(workers, files.length), filter, options.validate ?? false, account);
+      if (index && keysOnly(filter)) {
+        const hashes = filter.accessKeyIds.map(keyHash);
+        const subset = index.filter((file) => file.opaque || !file.keys || mayHoldKey(file.keys, hashes));
+        const account = accountFor(stats);
+        const local = subset.filter((file) => !file.remote);
+        const remote = subset.filter((file) => file.remote);
+        if (local.length) yield* scanQueue(local, Math.min(workers, local.length), filter, { validate }, account);
+        if (remote.length) yield* scanJobs(remoteJobs(fromList(remote.map((file) => file.remote!))), workers, filter, { validate }, account);
+        return;
       }
-      if (options.remote) yield* scanJobs(remoteJobs(options.remote()), workers, filter, options.validate ?? false, account);
+      const fresh: IndexedFile[] = [];
+      const account = accountFor(stats, fresh);
+      const scanOptions = { validate, index: true };
+      if (root) {
+        const files = (await listLocalFiles(root)).map((path) => ({ path, gzip: /\.gz$/i.test(path) }));
+        yield* scanQueue(files, Math.min(workers, files.length), filter, scanOptions, account);
+      }
+      if (options.remote) yield* scanJobs(remoteJobs(options.remote()), workers, filter, scanOptions, account);
+      index = fresh;
     },
   };
 }
 
+/** Adds a file's result to the stats (and the index, on a full scan). */
+function accountFor(stats: ScanStats, index?: IndexedFile[]) {
+  return (file: { path: string; gzip: boolean; remote?: RemoteFile }, result: FileScanResult) => {
+    stats.filesRead++;
+    stats.recordsRead += result.records;
+    stats.undated += result.undated;
+    if (result.error || result.damagedRecords) stats.damaged.files++;
+    stats.damaged.records += result.damagedRecords;
+    if (result.error && stats.skipped.length < SKIPPED_LISTED) stats.skipped.push({ path: file.path, reason: result.error });
+    for (const damage of result.damaged) {
+      if (stats.skipped.length >= SKIPPED_LISTED) break;
+      stats.skipped.push({ path: file.path, reason: damage.reason, record: damage.record, offset: damage.offset });
+    }
+    if (result.damagedRecords > result.damaged.length && stats.skipped.length < SKIPPED_LISTED) {
+      stats.skipped.push({ path: file.path, reason: `${result.damagedRecords - result.damaged.length} more damaged record(s) not listed` });
+    }
+    index?.push({ path: file.path, gzip: file.gzip, remote: file.remote, keys: result.keys, opaque: result.opaque });
+  };
+}
+
+type Account = ReturnType<typeof accountFor>;
+
+/** A result batch from a queue worker. */
+export interface QueueMessage {
+  results?: Array<{ file: number; result: FileScanResult }>;
+  done?: boolean;
+}
+
 /**
- * Runs jobs over a pool of scan workers, yielding matched records as files finish. A worker
- * that dies fails the scan (a bug, not bad data: bad data comes back as `error`).
+ * Scans local files over a pool of workers that share one queue: each takes the next file index
+ * from a shared counter (no round trip to this thread between files, so no worker waits), and
+ * posts back only what matched, in batches. Without workers, scans here.
  */
-async function* scanJobs(
-  jobs: AsyncIterable<Job>,
-  workerCount: number,
-  filter: ScanFilter,
-  validate: boolean,
-  account: (path: string, result: FileScanResult) => void,
-): AsyncIterable<TrailRecord> {
+async function* scanQueue(files: Array<{ path: string; gzip: boolean }>, workerCount: number, filter: ScanFilter, options: ScanOptions, account: Account): AsyncIterable<TrailRecord> {
+  if (workerCount <= 0) {
+    for (const file of files) {
+      const result = await scanHere(file, filter, options);
+      account(file, result);
+      yield* result.matched;
+    }
+    return;
+  }
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const workers = Array.from({ length: workerCount }, startWorker);
+  const results: Array<{ file: number; result: FileScanResult }> = [];
+  let running = workers.length;
+  let failed: unknown;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  for (const worker of workers) {
+    worker.on('message', (message: QueueMessage) => {
+      if (message.results) results.push(...message.results);
+      if (message.done) running--;
+      notify();
+    });
+    worker.on('error', (error) => {
+      failed = error;
+      notify();
+    });
+    worker.postMessage({ queue: { files, counter, filter, options } });
+  }
+  try {
+    for (;;) {
+      if (results.length) {
+        const { file, result } = results.shift()!;
+        account(files[file]!, result);
+        yield* result.matched;
+        continue;
+      }
+      if (failed) throw failed;
+      if (running === 0) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    // Stops workers early when the consumer stops (or a worker failed): the queue is drained.
+    Atomics.store(counter, 0, files.length);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+/**
+ * Runs S3 jobs over a pool of scan workers (bytes transferred, not copied), yielding matched
+ * records as files finish. A worker that dies fails the scan (a bug, not bad data: bad data
+ * comes back as damage).
+ */
+async function* scanJobs(jobs: AsyncIterable<Job>, workerCount: number, filter: ScanFilter, options: ScanOptions, account: Account): AsyncIterable<TrailRecord> {
   if (workerCount <= 0) {
     for await (const job of jobs) {
-      const result = await scanHere(job, filter, validate);
-      account(job.path, result);
+      const result = await scanHere(job, filter, options);
+      account(job, result);
       yield* result.matched;
     }
     return;
@@ -163,7 +271,7 @@ async function* scanJobs(
   const workers = Array.from({ length: workerCount }, startWorker);
   const idle = [...workers];
   const results: FileScanResult[] = [];
-  const paths = new Map<number, string>();
+  const pending = new Map<number, Job>();
   const iterator = jobs[Symbol.asyncIterator]();
   let nextId = 0;
   let inWorkers = 0;
@@ -191,16 +299,16 @@ async function* scanJobs(
         if (job.open) {
           // Large (or failed) S3 object: streamed in this thread with bounded memory.
           idle.push(worker);
-          const result = await scanHere(job, filter, validate);
-          account(job.path, result);
+          const result = await scanHere(job, filter, options);
+          account(job, result);
           results.push(result);
           notify();
           continue;
         }
         const id = nextId++;
-        paths.set(id, job.path);
+        pending.set(id, job);
         inWorkers++;
-        worker.postMessage({ id, path: job.path, gzip: job.gzip, bytes: job.bytes, filter, validate }, job.bytes ? [job.bytes.buffer as ArrayBuffer] : []);
+        worker.postMessage({ job: { id, path: job.path, gzip: job.gzip, bytes: job.bytes, filter, options } }, job.bytes ? [job.bytes.buffer as ArrayBuffer] : []);
       }
     } catch (error) {
       failed = error;
@@ -213,8 +321,8 @@ async function* scanJobs(
   for (const worker of workers) {
     worker.on('message', (message: { id: number; result: FileScanResult }) => {
       inWorkers--;
-      account(paths.get(message.id)!, message.result);
-      paths.delete(message.id);
+      account(pending.get(message.id)!, message.result);
+      pending.delete(message.id);
       results.push(message.result);
       idle.push(worker);
       void feed();

@@ -98,4 +98,24 @@ describe('aws.hunt-cloudtrail', () => {
     expect(verdict.verified).toBe(false);
     expect(verdict.detail).toMatch(/containment failed/);
   });
+
+  it('lists damaged input in its outputs and is not verified when it skipped any', async () => {
+    // Given a folder whose trail file was cut short: the session's first call is before the cut, a later one was lost
+    const key = 'ASIAJOBKEY0000000001';
+    const dir = mkdtempSync(join(tmpdir(), 'hunt-action-damaged-'));
+    const gz = gzipSync(JSON.stringify({ Records: [oidcAssume(0, key), bySession(key, 0, { at: 5, name: 'ListUsers' }), bySession(key, 0, { at: 31, name: 'ListRoles' })] }));
+    writeFileSync(join(dir, 'trail.json.gz'), gz.subarray(0, gz.length - 40));
+    const ctx = context();
+    const input = huntCloudtrail.schema.parse({ source: 'files', path: dir, identities: [{ kind: 'oidc-subject', subject: SUBJECT }], cutoffs: { revokedAt: t(30) }, until: t(120) });
+
+    // When it applies and verifies
+    const result = await huntCloudtrail.apply(ctx, input, await huntCloudtrail.plan(ctx, input));
+    const verdict = await huntCloudtrail.verify(ctx, input, result);
+
+    // Then no critical use is seen in what was read, but the damage is in the outputs and the step is not verified
+    expect(result.outputs).toMatchObject({ critical: 0, damaged_files: 1 });
+    expect(result.outputs.damaged_inputs).toEqual(expect.arrayContaining([expect.objectContaining({ path: join(dir, 'trail.json.gz'), reason: expect.stringMatching(/gzip/) })]));
+    expect(verdict.verified).toBe(false);
+    expect(verdict.detail).toMatch(/hunt incomplete: 1 damaged file/);
+  });
 });
