@@ -31,6 +31,8 @@ export interface HuntRequest {
   input: HuntInputJson;
   /** api: requests per second per region (default 2, the LookupEvents limit). */
   ratePerSecond?: number;
+  /** api: a region that could not be read; the others go on (see ApiSourceOptions.onRegionError). */
+  onRegionError?: (region: string, error: unknown) => void;
   signal?: AbortSignal;
 }
 
@@ -39,7 +41,7 @@ export function sourceFor(request: HuntRequest, clients: HuntClients): HuntSourc
   const input = HuntInput.parse(request.input);
   switch (request.source) {
     case 'api':
-      return createApiSource({ regions: input.regions, client: (region) => clients.cloudtrail(region), ratePerSecond: request.ratePerSecond, signal: request.signal });
+      return createApiSource({ regions: input.regions, client: (region) => clients.cloudtrail(region), ratePerSecond: request.ratePerSecond, signal: request.signal, ...(request.onRegionError ? { onRegionError: request.onRegionError } : {}) });
     case 'files': {
       if (!request.path) throw new UsageError('--source files needs --path (a directory, a file or s3://bucket/prefix)');
       if (request.path.startsWith('s3://')) {
