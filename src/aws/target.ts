@@ -49,7 +49,7 @@ export function checkTargetFields(value: { account?: string; assume_role?: strin
   }
   if (!/^[\w+=,.@-]{1,64}$/.test(value.assume_role)) {
     ctx.addIssue({ code: 'custom', path: ['assume_role'], message: 'assume_role: a role ARN or a role name' });
-  } else if (value.account === undefined) {
+  } else if (value.account === undefined && named === undefined) {
     ctx.addIssue({ code: 'custom', path: ['assume_role'], message: 'assume_role is a role name: give account too (or the full role ARN)' });
   }
 }

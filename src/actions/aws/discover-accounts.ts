@@ -83,7 +83,7 @@ async function listOrganization(ctx: ActionContext): Promise<{ accounts: Account
   } catch (error) {
     if (error instanceof CicdIrError) throw error;
     const code = awsErrorCode(error);
-    if (code === 'AWSOrganizationsNotInUseException') return { unavailable: 'not-in-organization', reason: messageOf(error) };
+    if (code === 'AWSOrganizationsNotInUse') return { unavailable: 'not-in-organization', reason: messageOf(error) };
     return { unavailable: 'denied', reason: messageOf(error) };
   }
   return { accounts };
