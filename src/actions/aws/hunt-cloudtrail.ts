@@ -75,6 +75,7 @@ function callsOf(input: Input): ApiCall[] {
         operation: 'LookupEvents',
         params: { region, LookupAttributes: [{ AttributeKey: lookup.key, AttributeValue: lookup.value }], MaxResults: 50 },
         mutating: false,
+        ...(toAwsTarget(input)?.accountId ? { target: toAwsTarget(input)!.accountId } : {}),
       })),
     );
   }
