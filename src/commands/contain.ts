@@ -1,8 +1,10 @@
 import { Flags } from '@oclif/core';
 import { redact } from '../engine/secret.js';
+import { safeText } from '../engine/safe-text.js';
 import { faultProfileNames } from '../lab/faults.js';
 import { RunCommand } from '../ui/run-command.js';
-import { runContain, type ContainResult } from '../ui/contain-session.js';
+import { CONTAIN_PLAYBOOK, runContain, type ContainResult } from '../ui/contain-session.js';
+import { preflight } from '../ui/preflight.js';
 import { withLab } from '../ui/lab-session.js';
 import { resultJson } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
@@ -59,8 +61,10 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
   async run(): Promise<ContainResult | undefined> {
     const { flags } = await this.parse(Contain);
     const result = resultJson(
-      await withLab(flags.lab, flags.faults, (lab) =>
-        runContain(flags, lab, {
+      await withLab(flags.lab, flags.faults, async (lab) => {
+        // Flags, files and credentials are checked before a run folder opens (exit 2, the fix named).
+        await preflight({ playbookFile: flags.playbook ?? CONTAIN_PLAYBOOK, since: flags.since, tokensFile: flags['tokens-file'], provider: lab?.providerConfig, resume: Boolean(flags.resume || flags.latest) });
+        return runContain(flags, lab, {
           ...(flags.playbook && { playbookFile: flags.playbook }),
           dryRun: flags['dry-run'],
           yes: flags.yes,
@@ -69,8 +73,8 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
           resume: flags.resume,
           latest: flags.latest,
           concurrency: flags.concurrency,
-        }),
-      ),
+        });
+      }),
     );
     if (!this.jsonEnabled()) this.log(containSummary(result));
     if (result.exitCode === 0) return result;
@@ -84,7 +88,7 @@ export function containSummary(result: ContainResult): string {
   const lines = [runSummary({ ...result, reports: [] })];
   if (result.openItems.length > 0) {
     lines.push('', `NOT CONTAINED YET: ${result.openItems.length} open item(s) need a human:`);
-    for (const item of result.openItems) lines.push(`  [${item.severity}] ${item.summary}`);
+    for (const item of result.openItems) lines.push(`  [${item.severity}] ${safeText(item.summary)}`);
   }
   for (const file of result.reports ?? []) if (/\.(md|html)$/.test(file)) lines.push(`report: ${file}`);
   return redact(lines.join('\n'));

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import type { RunResult } from '../engine/execute.js';
+import { preflight } from '../ui/preflight.js';
 import { RunCommand } from '../ui/run-command.js';
 import { resultJson, runSession, parseVars } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
@@ -22,7 +23,7 @@ crashed or failed run without applying a completed step twice. Exit 0 done and v
 failed, 2 bad input, 3 finished but something needs a human.`;
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --dry-run',
+    '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --var since=2026-11-25T14:00:00Z --var incident=IR-42 --dry-run',
     '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --latest --yes',
   ];
 
@@ -35,10 +36,12 @@ failed, 2 bad input, 3 finished but something needs a human.`;
 
   async run(): Promise<RunResult | undefined> {
     const { args, flags } = await this.parse(Run);
+    const vars = parseVars(flags.var);
+    await preflight({ playbookFile: args.playbook, since: typeof vars.since === 'string' ? vars.since : undefined, tokensFile: typeof vars.tokens_file === 'string' ? vars.tokens_file : undefined, resume: Boolean('resume' in flags && (flags.resume || flags.latest)) });
     const result = resultJson(
       await runSession({
         playbookFile: args.playbook,
-        vars: parseVars(flags.var),
+        vars,
         dryRun: flags['dry-run'],
         yes: flags.yes,
         json: this.jsonEnabled(),

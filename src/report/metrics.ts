@@ -2,6 +2,7 @@ import type { CredentialEvent, InventoryItem } from '../engine/evidence.js';
 import { fingerprint } from '../engine/secret.js';
 import { type Collected, type LogHit, type Seq, RUN_RESOURCE, cancelledRuns, deniedSubjects, foundRoles, isMutatingStep, isoOrUndefined, lastPhase, stringLike } from './collect.js';
 import { formatDuration } from './format.js';
+import { secretReadOpenItems } from './reads.js';
 import {
   type CredentialStatus,
   type Exposure,
@@ -570,11 +571,12 @@ export function openItems(c: Collected, metrics: Metrics): OpenItem[] {
       items.push({ kind: 'exposure', severity: 'medium', summary: `${e.credential}: the job was still running when recorded; the token lives until it ends` });
     }
   }
+  items.push(...secretReadOpenItems(c));
   for (const s of metrics.steps.failed) items.push({ kind: 'step', severity: 'high', summary: `Step ${s.key} (${s.action}) failed: ${s.detail}` });
   for (const s of metrics.steps.unverified) items.push({ kind: 'step', severity: 'medium', summary: `Step ${s.key} (${s.action}) unverified: ${s.detail}` });
   const settled = leakSettled(c, metrics);
   for (const { value: f } of c.findings) {
-    if ((f.severity === 'critical' || f.severity === 'high') && !settled(f)) items.push({ kind: 'finding', severity: f.severity, summary: `${f.kind}: ${f.summary}` });
+    if ((f.severity === 'critical' || f.severity === 'high') && !settled(f) && f.kind !== 'secret-read') items.push({ kind: 'finding', severity: f.severity, summary: `${f.kind}: ${f.summary}` });
   }
   return items
     .map((item, index) => ({ item, index }))

@@ -125,7 +125,8 @@ async function uninterrupted(playbook: string, out: string): Promise<Baseline> {
   try {
     const run = await spawnCliAsync(['contain', ...incidentFlags(lab), '--yes', '--out', out, '--playbook', playbook], labEnv(lab)).done;
     // Contained: every credential closed (the npm token the log printed is revoked on the lab's registry).
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    // With the hunt, the secret the attacker's minted key read stays OPEN to rotate (exit 3).
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(playbook === CONTAIN_PLAYBOOK ? 3 : 0);
     return { world: worldOf(lab), counts: mutationCounts(lab) };
   } finally {
     await lab.close();
@@ -189,8 +190,10 @@ describe('contain survives SIGKILL at any point and --resume finishes it exactly
 
       // Then: it succeeds, and the world is the one an uninterrupted run leaves (the secrets
       // hold the user's one active key), but for the orphan key when the secret was lost.
-      expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(0);
-      expect(last.stdout).not.toMatch(/NOT CONTAINED YET/);
+      // (With the hunt, the one open item is the secret the attacker's minted key read: exit 3.)
+      expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(point.full ? 3 : 0);
+      if (point.full) expect(last.stdout).toMatch(/NOT CONTAINED YET: 1 open item\(s\) need a human:\n {2}\[high\] rotate prod\/fleet\/db-credentials: read by AKIA/);
+      else expect(last.stdout).not.toMatch(/NOT CONTAINED YET/);
       expect(worldOf(lab)).toEqual(secretLost ? withOrphanKey(baseline.world) : baseline.world);
       // No action applied twice: one CreateAccessKey (two when its secret was lost), and no
       // other mutation more often than once per attempt (idempotent overwrites re-sent when the

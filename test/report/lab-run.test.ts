@@ -173,9 +173,12 @@ describe('report of a real contain run in the lab', () => {
     expect(m.credentials.items.find((i) => i.name === 'NPM_TOKEN')!.note).toContain('found in the log of run 9123456701');
     // And nothing is left open: the log's findings stay findings, but every value they name is dead
     // (the hunt's findings, what the attacker did, stay for a human to review)
-    expect(report.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([]);
+    // (but the secret the minted key read: its value is the attacker's, nobody rotated it)
+    expect(report.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([
+      { kind: 'credential', severity: 'high', summary: expect.stringMatching(/^rotate prod\/fleet\/db-credentials: read by AKIA[A-Z0-9]{16} at /) },
+    ]);
     // (trust-admits-any-repo: the staging account's deploy role trusts repo:acme-robotics/*, found through the organization)
-    expect(report.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'trust-admits-any-repo', 'used-after-job-end', 'used-after-job-end']);
+    expect(report.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'rotate prod/fleet/db-credentials', 'trust-admits-any-repo', 'used-after-job-end', 'used-after-job-end']);
     expect(report.findings.filter((f) => f.kind === 'secret-in-log')).toHaveLength(4);
     // And the exposing run's log is gone from GitHub, a redacted copy kept in the run folder
     const deleted = journal.find((r) => r.type === 'step' && r.key === 'delete-logs' && r.phase === 'verified');
