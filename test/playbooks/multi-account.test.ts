@@ -58,8 +58,10 @@ describe('contain across the accounts of an organization', () => {
     // When contain runs with the scenario's flags (no --account: the organization names staging)
     const result = await contain(lab);
 
-    // Then it is contained, and the attacker's AssumeRoleWithWebIdentity into staging is denied
-    expect(result.exitCode).toBe(0);
+    // Then the only thing left open is the secret the minted key read (no account, role or region),
+    // and the attacker's AssumeRoleWithWebIdentity into staging is denied
+    expect(result.openItems.map((item) => item.summary)).toEqual([expect.stringMatching(/^rotate prod\/fleet\/db-credentials: /)]);
+    expect(result.exitCode).toBe(3);
     await expect(assumeStaging()).rejects.toMatchObject({ name: 'AccessDenied' });
     const attacks = await lab.attack('after-containment');
     expect(attacks.filter((attack) => attack.call === 'sts:AssumeRoleWithWebIdentity').map((attack) => attack.outcome)).toEqual(['denied', 'denied']);
