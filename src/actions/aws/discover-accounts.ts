@@ -54,6 +54,20 @@ function messageOf(error: unknown): string {
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
+/**
+ * Whether an error says the account or operation is closed to these credentials (a coverage gap)
+ * rather than that the network or the service failed for now (thrown, so the step retries).
+ */
+function isRefusal(error: unknown): boolean {
+  const code = awsErrorCode(error) ?? '';
+  return /AccessDenied|Unauthorized|InvalidClientTokenId|UnrecognizedClient|NoSuchEntity|AWSOrganizationsNotInUse|OptInRequired|AuthFailure|ExpiredToken|landed in account/.test(`${code} ${error instanceof Error ? error.message : ''}`);
+}
+
+/** A transient failure: fail the step so its retry runs, instead of calling the account unreachable. */
+function transient(ctx: ActionContext, what: string, error: unknown): never {
+  throw stepError(ctx, `${what}: ${messageOf(error)}`, { cause: error });
+}
+
 /** Runs `fn` over `items`, at most `limit` at once, in order of results. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -82,6 +96,7 @@ async function listOrganization(ctx: ActionContext): Promise<{ accounts: Account
     } while (token);
   } catch (error) {
     if (error instanceof CicdIrError) throw error;
+    if (!isRefusal(error)) transient(ctx, 'organizations:ListAccounts', error);
     const code = awsErrorCode(error);
     if (code === 'AWSOrganizationsNotInUse') return { unavailable: 'not-in-organization', reason: messageOf(error) };
     return { unavailable: 'denied', reason: messageOf(error) };
@@ -108,6 +123,7 @@ async function regionsOf(ctx: ActionContext, input: Input, target: AwsTarget | u
       problems.push('account:ListRegions listed no enabled region');
     } catch (error) {
       if (error instanceof CicdIrError) throw error;
+      if (!isRefusal(error)) transient(ctx, `account:ListRegions in ${account}`, error);
       problems.push(`account:ListRegions: ${messageOf(error)}`);
     }
   }
@@ -120,6 +136,7 @@ async function regionsOf(ctx: ActionContext, input: Input, target: AwsTarget | u
       problems.push('ec2:DescribeRegions listed no region');
     } catch (error) {
       if (error instanceof CicdIrError) throw error;
+      if (!isRefusal(error)) transient(ctx, `ec2:DescribeRegions in ${account}`, error);
       problems.push(`ec2:DescribeRegions: ${messageOf(error)}`);
     }
   }
@@ -192,6 +209,7 @@ async function discover(ctx: ActionContext, input: Input): Promise<Discovery> {
         if (identity.Account !== account) throw new Error(`assuming ${assumeRole} landed in account ${identity.Account}`);
       } catch (error) {
         if (error instanceof CicdIrError) throw error;
+        if (!isRefusal(error)) transient(ctx, `assuming ${assumeRole}`, error);
         const reason = messageOf(error);
         unreachable.push({ account, reason });
         findings.push({
