@@ -13,6 +13,7 @@ import { revokeTokens } from './github/revoke-tokens.js';
 import { rotateSecret } from './github/rotate-secret.js';
 import { deactivateAccessKey } from './aws/deactivate-access-key.js';
 import { deleteAccessKey } from './aws/delete-access-key.js';
+import { discoverAccounts } from './aws/discover-accounts.js';
 import { findRoles } from './aws/find-roles.js';
 import { restrictOidcTrust } from './aws/restrict-oidc-trust.js';
 import { revokeRoleSessions } from './aws/revoke-role-sessions.js';
@@ -41,6 +42,7 @@ export const actions: readonly ActionDefinition[] = [
   deleteDeployKey,
   revokeTokens,
   huntCloudtrail,
+  discoverAccounts,
   findRoles,
   restrictOidcTrust,
   revokeRoleSessions,

@@ -3,7 +3,7 @@ import type { ActionDefinition } from '../actions/define.js';
 import { POLICY_VERSION, type PolicyDocument, type PolicyStatement } from './policy.js';
 
 /** IAM service prefixes of AWS permissions (GitHub permissions look like `github:actions:write`). */
-const AWS_PREFIX = /^(iam|sts|cloudtrail|s3|athena|logs|organizations|kms|glue):[A-Za-z*]+$/;
+const AWS_PREFIX = /^(iam|sts|cloudtrail|s3|athena|logs|organizations|account|ec2|kms|glue):[A-Za-z*]+$/;
 
 /** Read-only by IAM's naming: the same rule the provider's dry-run guard uses. */
 const READ_ONLY = /^[a-z0-9]+:(Get|List|Describe|Lookup|Simulate|Decode)[A-Z*]/;
@@ -16,7 +16,8 @@ const READ_ONLY = /^[a-z0-9]+:(Get|List|Describe|Lookup|Simulate|Decode)[A-Z*]/;
  */
 export function responderPolicy(actions: readonly ActionDefinition[]): PolicyDocument {
   const permissions = new Set<string>();
-  for (const action of actions) for (const permission of action.permissions) if (AWS_PREFIX.test(permission)) permissions.add(permission);
+  // sts:AssumeRole has its own statement, on roles only.
+  for (const action of actions) for (const permission of action.permissions) if (AWS_PREFIX.test(permission) && permission !== 'sts:AssumeRole') permissions.add(permission);
   const sorted = [...permissions].sort();
   const reads = sorted.filter((permission) => READ_ONLY.test(permission));
   const writes = sorted.filter((permission) => !READ_ONLY.test(permission));

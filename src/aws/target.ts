@@ -19,8 +19,26 @@ export const durationField = z.union([z.number().int().nonnegative(), z.string()
 const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]{1,64})$/;
 const USER_ARN = /^arn:aws[\w-]*:iam::(\d{12}):user\/(?:.*\/)?([\w+=,.@-]{1,64})$/;
 
-/** Checks the target fields together (zod superRefine): a role name needs an account; an ARN's account must agree. */
-export function checkTargetFields(value: { account?: string; assume_role?: string }, ctx: z.RefinementCtx): void {
+/** The account a step's `role:` or `user:` ARN names (a bare name names none). */
+function principalAccount(value: { role?: unknown; user?: unknown }): string | undefined {
+  const role = typeof value.role === 'string' ? ROLE_ARN.exec(value.role)?.[1] : undefined;
+  return role ?? (typeof value.user === 'string' ? USER_ARN.exec(value.user)?.[1] : undefined);
+}
+
+/**
+ * Checks the target fields together (zod superRefine): a role name needs an account; an ARN's
+ * account must agree; and a `role:` / `user:` given as an ARN is in the account the step acts
+ * in (a step never acts on a same-named principal of another account).
+ */
+export function checkTargetFields(value: { account?: string; assume_role?: string; role?: unknown; user?: unknown }, ctx: z.RefinementCtx): void {
+  const named = principalAccount(value);
+  if (named !== undefined) {
+    const acting = value.account ?? (value.assume_role !== undefined ? ROLE_ARN.exec(value.assume_role)?.[1] : undefined);
+    if (acting !== undefined && acting !== named) {
+      const field = typeof value.role === 'string' && ROLE_ARN.test(value.role) ? 'role' : 'user';
+      ctx.addIssue({ code: 'custom', path: [field], message: `${field} is in account ${named} but the step acts in account ${acting}` });
+    }
+  }
   if (value.assume_role === undefined) return;
   const arn = ROLE_ARN.exec(value.assume_role);
   if (arn) {
@@ -31,13 +49,20 @@ export function checkTargetFields(value: { account?: string; assume_role?: strin
   }
   if (!/^[\w+=,.@-]{1,64}$/.test(value.assume_role)) {
     ctx.addIssue({ code: 'custom', path: ['assume_role'], message: 'assume_role: a role ARN or a role name' });
-  } else if (value.account === undefined) {
+  } else if (value.account === undefined && named === undefined) {
     ctx.addIssue({ code: 'custom', path: ['assume_role'], message: 'assume_role is a role name: give account too (or the full role ARN)' });
   }
 }
 
-/** The AwsTarget of a step's `with:` (undefined: the default credentials' account). */
-export function toAwsTarget(value: { account?: string; assume_role?: string; region?: string }): AwsTarget | undefined {
+/**
+ * The AwsTarget of a step's `with:` (undefined: the default credentials' account). A `role:` or
+ * `user:` given as an ARN pins the account: without `assume_role`, `ensureAccount` then checks
+ * the credentials are in it, so `arn:aws:iam::210987654321:role/deploy` is never read as the
+ * role `deploy` of the credentials' own account.
+ */
+export function toAwsTarget(value: { account?: string; assume_role?: string; region?: string; role?: unknown; user?: unknown }): AwsTarget | undefined {
+  const named = principalAccount(value);
+  if (named !== undefined && value.account === undefined) return toAwsTarget({ ...value, role: undefined, user: undefined, account: named });
   if (value.account === undefined && value.assume_role === undefined && value.region === undefined) return undefined;
   const roleArn =
     value.assume_role === undefined

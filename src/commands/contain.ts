@@ -28,6 +28,7 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
     '<%= config.bin %> <%= command.id %> --lab scenarios/tj-actions-log-leak.yaml --yes',
     '<%= config.bin %> <%= command.id %> --repo acme/web --workflow deploy.yml --role arn:aws:iam::111122223333:role/deploy --since 2026-11-25T14:00:00Z --incident IR-42 --dry-run',
     '<%= config.bin %> <%= command.id %> --repo acme/web --workflow release.yml --npm-package @acme/web --keep-caches --incident IR-43 --dry-run',
+    '<%= config.bin %> <%= command.id %> --repo acme/web --workflow deploy.yml --account 210987654321 --assume-role-name IncidentResponder --region us-east-1 --region eu-west-1 --incident IR-44 --dry-run',
     '<%= config.bin %> <%= command.id %> --repo acme/web --workflow deploy.yml --aws-user ci-deployer --aws-key-id-secret ARTIFACTS_AWS_ACCESS_KEY_ID --aws-secret-key-secret ARTIFACTS_AWS_SECRET_ACCESS_KEY --tokens-file leaked-tokens.txt --incident IR-42 --yes',
   ];
 
@@ -35,7 +36,10 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
     repo: Flags.string({ description: 'owner/name of a repository running the workflow (repeatable)', multiple: true }),
     workflow: Flags.string({ description: 'workflow file name, e.g. deploy.yml' }),
     'also-workflow': Flags.string({ description: 'another workflow of the first repository whose secrets the attacker reached (repeatable): inventoried and its secrets rotated too', multiple: true }),
-    role: Flags.string({ description: 'name or ARN of an AWS role the workflow can assume (repeatable; more are found from trust policies)', multiple: true }),
+    role: Flags.string({ description: 'name or ARN of an AWS role the workflow can assume (repeatable; more are found from trust policies); an ARN is acted on in the account it names', multiple: true }),
+    account: Flags.string({ description: "AWS account id to search and contain besides the credentials' own and the organization's (repeatable)", multiple: true }),
+    'assume-role-name': Flags.string({ description: 'role assumed in every other account (default OrganizationAccountAccessRole)' }),
+    region: Flags.string({ description: "region to hunt in every account (repeatable; default each account's enabled regions)", multiple: true }),
     'aws-user': Flags.string({ description: "IAM user whose static access key the workflow's secrets hold (rotated as leaked)" }),
     'aws-key-id-secret': Flags.string({ description: 'name of the secret (repo, environment or org) holding that key id (default AWS_ACCESS_KEY_ID)' }),
     'aws-secret-key-secret': Flags.string({ description: 'name of the secret (repo, environment or org) holding the secret key (default AWS_SECRET_ACCESS_KEY)' }),

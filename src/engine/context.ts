@@ -4,6 +4,9 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { AccountClient } from '@aws-sdk/client-account';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ProviderConfig } from '../providers/config.js';
 import type { Finding } from '../actions/define.js';
 import type { NpmClient } from '../providers/npm.js';
@@ -30,6 +33,12 @@ export interface Clients {
   s3?(region?: string, target?: AwsTarget): S3Client;
   /** Athena, for the hunt's athena source (optional: added by the hunt). */
   athena?(region: string, target?: AwsTarget): AthenaClient;
+  /** Organizations ListAccounts (optional: src/providers/aws.ts provides it). */
+  organizations?(target?: AwsTarget): OrganizationsClient;
+  /** account:ListRegions (optional: src/providers/aws.ts provides it). */
+  account?(target?: AwsTarget): AccountClient;
+  /** ec2:DescribeRegions (optional: src/providers/aws.ts provides it). */
+  ec2?(region: string, target?: AwsTarget): EC2Client;
   /**
    * STS signed with given credentials (a new access key being proven), same endpoint and
    * middleware as `sts()`. Optional: src/providers/aws.ts `createAwsClients` provides it.

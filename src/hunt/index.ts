@@ -28,6 +28,8 @@ export interface HuntRequest {
   input: HuntInputJson;
   /** api: requests per second per region (default 2, the LookupEvents limit). */
   ratePerSecond?: number;
+  /** api: a region that could not be read; the others go on (see ApiSourceOptions.onRegionError). */
+  onRegionError?: (region: string, error: unknown) => void;
   signal?: AbortSignal;
 }
 
@@ -54,7 +56,14 @@ export function sourceFor(request: HuntRequest, clients: HuntClients): HuntSourc
       // LookupEvents has no source-IP attribute.
       return lazySource(
         'api',
-        async () => (await import('./sources/api.js')).createApiSource({ regions: input.regions, client: (region) => clients.cloudtrail(region), ratePerSecond: request.ratePerSecond, signal: request.signal }),
+        async () =>
+          (await import('./sources/api.js')).createApiSource({
+            regions: input.regions,
+            client: (region) => clients.cloudtrail(region),
+            ratePerSecond: request.ratePerSecond,
+            signal: request.signal,
+            ...(request.onRegionError ? { onRegionError: request.onRegionError } : {}),
+          }),
         false,
       );
     case 'files': {

@@ -16,7 +16,7 @@ export interface StartLabOptions {
   faults?: string | FaultProfile;
   /** Overrides the scenario's seed. */
   seed?: number;
-  /** First port to listen on (github, iam, sts, cloudtrail, npm take five in a row); default: any free ports. */
+  /** First port to listen on (github, iam, sts, cloudtrail, npm, organizations, account, ec2 take eight in a row); default: any free ports. */
   basePort?: number;
 }
 
@@ -40,7 +40,8 @@ function resolveFaults(faults: StartLabOptions['faults']): FaultProfile {
 }
 
 /**
- * Starts the lab for a scenario file: GitHub REST, IAM, STS, CloudTrail and the npm registry on
+ * Starts the lab for a scenario file: GitHub REST, IAM, STS, CloudTrail, Organizations, Account,
+ * EC2 (regions) and the npm registry on
  * loopback ports, with the attacker's history already played (AWS calls in the trail, npm
  * publishes in the registry). The returned providerConfig is all the
  * product needs to point its real clients at it.
@@ -53,7 +54,7 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
   const context = createLabContext({ seed, scenarioDir: dirname(file) });
   const github = createGitHubService(scenario.github, context, { seed });
   const aws = createAwsLab(scenario.aws, scenario.attacker, context);
-  const cloudtrail = createCloudTrailService(context);
+  const cloudtrail = createCloudTrailService(context, { callerAccount: aws.callerAccount, firstAccount: aws.state.firstAccount().id });
   const npm = createNpmService(scenario.npm, context, { attacker: scenario.attacker, resolveCredential: (credential) => resolveSecretCredential(scenario.github, credential) });
 
   const log: LabRequest[] = [];
@@ -75,6 +76,9 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
     sts: await serve(aws.sts, 2),
     cloudtrail: await serve(cloudtrail, 3),
     npm: await serve(npm, 4),
+    organizations: await serve(aws.organizations, 5),
+    account: await serve(aws.account, 6),
+    ec2: await serve(aws.ec2, 7),
   };
 
   return {
@@ -92,7 +96,7 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
       github: { apiUrl: endpoints.github, token: github.token, ...(profile.productionPacing ? {} : { writeIntervalMs: 0 }) },
       aws: {
         region: 'us-east-1',
-        endpoints: { iam: endpoints.iam, sts: endpoints.sts, cloudtrail: endpoints.cloudtrail },
+        endpoints: { iam: endpoints.iam, sts: endpoints.sts, cloudtrail: endpoints.cloudtrail, organizations: endpoints.organizations, account: endpoints.account, ec2: endpoints.ec2 },
         credentials: aws.responderCredentials,
       },
       npm: { registryUrl: endpoints.npm, token: npm.token },

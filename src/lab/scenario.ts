@@ -227,9 +227,36 @@ export const Account = z
   })
   .strict();
 
+/** One member account of an AWS Organization, as Organizations `ListAccounts` lists it. */
+export const OrganizationMember = z
+  .object({
+    id: z.string().regex(/^\d{12}$/),
+    name: z.string().min(1).optional(),
+    email: z.string().min(3).optional(),
+    status: z.enum(['ACTIVE', 'SUSPENDED', 'PENDING_CLOSURE']).default('ACTIVE'),
+    /**
+     * The role the management account may assume in it. Accounts created through Organizations
+     * get `OrganizationAccountAccessRole` (AdministratorAccess, trusting the management account);
+     * invited accounts get none: set null. The lab creates it in the member's `accounts` entry
+     * unless one of that name is there already.
+     */
+    access_role: z.string().regex(/^[\w+=,.@-]{1,64}$/).nullable().default('OrganizationAccountAccessRole'),
+  })
+  .strict();
+
+/** An AWS Organization: its management account (the responder's) and its members (other than the management account). */
+export const Organization = z
+  .object({
+    management_account: z.string().regex(/^\d{12}$/),
+    members: z.array(OrganizationMember).default([]),
+  })
+  .strict();
+
 export const AwsWorld = z
   .object({
     accounts: z.array(Account).default([]),
+    /** Organizations: which accounts `ListAccounts` shows, and the access role in each. Absent: the account is in no organization. */
+    organization: Organization.optional(),
     sessions: z.array(Session).default([]),
     /**
      * IAM eventual consistency (FACTS.md: changes "may take a few minutes"): a successful IAM
@@ -237,7 +264,20 @@ export const AwsWorld = z
      */
     propagation_delay_ms: z.number().int().min(0).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((world, issues) => {
+    const org = world.organization;
+    if (!org) return;
+    // The lab's responder is an administrator of the first account: the management account.
+    if (world.accounts[0]?.id !== org.management_account) {
+      issues.addIssue({ code: 'custom', path: ['organization', 'management_account'], message: 'the management account must be the first of aws.accounts (the responder is in it)' });
+    }
+    const seen = new Set([org.management_account]);
+    org.members.forEach((member, index) => {
+      if (seen.has(member.id)) issues.addIssue({ code: 'custom', path: ['organization', 'members', index, 'id'], message: `account ${member.id} is listed twice` });
+      seen.add(member.id);
+    });
+  });
 
 /** An npm package name (`name` or `@scope/name`). */
 const NpmPackageName = z.string().regex(/^(@[a-z0-9._~-]+\/)?[a-z0-9._~-]+$/, 'an npm package name');

@@ -3,7 +3,7 @@ import type { ProviderConfig } from '../providers/config.js';
 /** One HTTP request the lab served: tests assert "a dry run made zero mutating calls" on these. */
 export interface LabRequest {
   at: string;
-  service: 'github' | 'iam' | 'sts' | 'cloudtrail' | 'npm';
+  service: 'github' | 'iam' | 'sts' | 'cloudtrail' | 'npm' | 'organizations' | 'account' | 'ec2';
   method: string;
   /** GitHub: the path; AWS: the Action / X-Amz-Target operation name. */
   operation: string;
@@ -43,7 +43,7 @@ export interface FaultRule {
 export interface Lab {
   /** The same config real use builds from flags and env, pointing at the lab. */
   readonly providerConfig: Omit<ProviderConfig, 'dryRun' | 'incident' | 'onApiCall'>;
-  readonly endpoints: { github: string; iam: string; sts: string; cloudtrail: string; npm?: string };
+  readonly endpoints: { github: string; iam: string; sts: string; cloudtrail: string; npm?: string; organizations?: string; account?: string; ec2?: string };
   /** When the lab started: offsets in the scenario are relative to it. */
   readonly startedAt: Date;
   requests(): LabRequest[];

@@ -3,6 +3,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { AccountClient } from '@aws-sdk/client-account';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsTarget } from '../engine/context.js';
 import { DryRunViolation } from '../engine/errors.js';
@@ -32,11 +35,17 @@ export interface AwsClients {
   s3(region?: string, target?: AwsTarget): S3Client;
   /** Athena, for the hunt's athena source (StartQueryExecution counts as mutating: it writes results to S3). */
   athena(region: string, target?: AwsTarget): AthenaClient;
+  /** Organizations (a global service, us-east-1): ListAccounts, to find the accounts to contain. */
+  organizations(target?: AwsTarget): OrganizationsClient;
+  /** The Account Management API: ListRegions (the enabled regions to hunt). */
+  account(target?: AwsTarget): AccountClient;
+  /** EC2, for DescribeRegions when account:ListRegions is not allowed. */
+  ec2(region: string, target?: AwsTarget): EC2Client;
   /** Closes every cached client's sockets. */
   destroy(): void;
 }
 
-type AwsService = 'iam' | 'sts' | 'cloudtrail' | 's3' | 'athena';
+type AwsService = 'iam' | 'sts' | 'cloudtrail' | 's3' | 'athena' | 'organizations' | 'account' | 'ec2';
 
 /** Operation-name prefixes that only read. Everything else counts as mutating (fail closed). */
 const READ_ONLY_PREFIXES = ['Get', 'List', 'Describe', 'Lookup', 'Simulate', 'Decode'];
@@ -209,7 +218,7 @@ export function createAwsClients(config: ProviderConfig): AwsClients {
     return provider;
   };
 
-  type AnyClient = IAMClient | STSClient | CloudTrailClient | S3Client | AthenaClient;
+  type AnyClient = IAMClient | STSClient | CloudTrailClient | S3Client | AthenaClient | OrganizationsClient | AccountClient | EC2Client;
   const cache = new Map<string, AnyClient>();
   const cached = <T extends AnyClient>(service: AwsService, region: string, target: AwsTarget | undefined, build: () => T): T => {
     const key = `${service}|${target?.roleArn ?? accountOf(target) ?? 'default'}|${region}`;
@@ -237,6 +246,13 @@ export function createAwsClients(config: ProviderConfig): AwsClients {
       cached('s3', region, target, () => new S3Client({ region, credentials: credentialsFor(target), ...endpointOf('s3'), forcePathStyle: Boolean(config.aws.endpoints?.s3), ...retry })),
     athena: (region, target) =>
       cached('athena', region, target, () => new AthenaClient({ region, credentials: credentialsFor(target), ...endpointOf('athena'), ...retry })),
+    // Organizations and the Account API are global: their endpoints are in us-east-1.
+    organizations: (target) =>
+      cached('organizations', 'us-east-1', target, () => new OrganizationsClient({ region: 'us-east-1', credentials: credentialsFor(target), ...endpointOf('organizations'), ...retry })),
+    account: (target) =>
+      cached('account', 'us-east-1', target, () => new AccountClient({ region: 'us-east-1', credentials: credentialsFor(target), ...endpointOf('account'), ...retry })),
+    ec2: (region, target) =>
+      cached('ec2', region, target, () => new EC2Client({ region, credentials: credentialsFor(target), ...endpointOf('ec2'), ...retry })),
     stsWithCredentials: (credentials, target) => {
       const client = new STSClient({
         region: target?.region ?? defaultRegion,

@@ -28,7 +28,7 @@ export interface ProviderConfig {
     profile?: string;
     region?: string;
     /** Endpoint overrides per service (the SDK also honours AWS_ENDPOINT_URL_<SERVICE> by itself). */
-    endpoints?: Partial<Record<'iam' | 'sts' | 'cloudtrail' | 's3' | 'athena', string>>;
+    endpoints?: Partial<Record<'iam' | 'sts' | 'cloudtrail' | 's3' | 'athena' | 'organizations' | 'account' | 'ec2', string>>;
     /** Static credentials given explicitly (the lab's fake ones); otherwise the SDK's default chain. */
     credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
     maxAttempts?: number;

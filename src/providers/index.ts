@@ -23,6 +23,9 @@ export function createClients(config: ProviderConfig): Clients & { destroy(): vo
     stsWithCredentials: (credentials, target) => aws.stsWithCredentials(credentials, target),
     s3: (region, target) => aws.s3(region, target),
     athena: (region, target) => aws.athena(region, target),
+    organizations: (target) => aws.organizations(target),
+    account: (target) => aws.account(target),
+    ec2: (region, target) => aws.ec2(region, target),
     npm: () => (npm ??= createNpmClient(config)),
     destroy: () => aws.destroy(),
   };

@@ -22,6 +22,9 @@ export interface ContainFlags {
   workflow?: string;
   'also-workflow'?: string[];
   role?: string[];
+  account?: string[];
+  'assume-role-name'?: string;
+  region?: string[];
   'aws-user'?: string;
   'aws-key-id-secret'?: string;
   'aws-secret-key-secret'?: string;
@@ -57,6 +60,7 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
     ]);
   }
   checkContainFlags(repos, workflow, flags.role, flags['aws-user']);
+  checkAwsScopeFlags(flags);
   const since = flags.since ?? fromLab.since ?? new Date(Date.now() - DEFAULT_WINDOW_MS).toISOString();
   const awsUser = flags['aws-user'] ?? fromLab.awsUser;
   const alsoWorkflows = flags['also-workflow'] ?? fromLab.alsoWorkflows;
@@ -75,6 +79,9 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
       ...(workflow && { workflow }),
       ...(incident && { incident }),
       roles: flags.role ?? fromLab.roles ?? [],
+      ...(flags.account?.length && { accounts: [...new Set(flags.account)] }),
+      ...(flags['assume-role-name'] && { assume_role_name: flags['assume-role-name'] }),
+      ...(flags.region?.length && { regions: [...new Set(flags.region)] }),
       since,
       ...(alsoWorkflows?.length && { also_workflows: alsoWorkflows }),
       ...(awsUser && { aws_user: awsUser }),
@@ -95,6 +102,9 @@ export const CONTAIN_FLAG_NAMES: Readonly<Record<string, string>> = {
   workflow: '--workflow',
   incident: '--incident',
   roles: '--role',
+  accounts: '--account',
+  assume_role_name: '--assume-role-name',
+  regions: '--region',
   since: '--since',
   also_workflows: '--also-workflow',
   aws_user: '--aws-user',
@@ -114,6 +124,7 @@ export const CONTAIN_FLAG_NAMES: Readonly<Record<string, string>> = {
  */
 function resumeVars(flags: ContainFlags): { vars: Vars; incident?: string } {
   checkContainFlags(flags.repo, flags.workflow, flags.role, flags['aws-user']);
+  checkAwsScopeFlags(flags);
   const vars: Vars = {};
   const set = (name: string, value: string | string[] | boolean | undefined) => {
     if (value !== undefined) vars[name] = value;
@@ -121,6 +132,9 @@ function resumeVars(flags: ContainFlags): { vars: Vars; incident?: string } {
   set('repos', flags.repo);
   set('workflow', flags.workflow);
   set('roles', flags.role);
+  set('accounts', flags.account && [...new Set(flags.account)]);
+  set('assume_role_name', flags['assume-role-name']);
+  set('regions', flags.region && [...new Set(flags.region)]);
   set('since', flags.since);
   set('also_workflows', flags['also-workflow']);
   set('aws_user', flags['aws-user']);
@@ -155,6 +169,19 @@ function checkContainFlags(repos: readonly string[] | undefined, workflow: strin
   if (awsUser !== undefined && !principalField('user').safeParse(awsUser).success) {
     throw new UsageError(`--aws-user must be an IAM user name or user ARN: got ${JSON.stringify(awsUser.slice(0, 80))}`, ['e.g. --aws-user ci-deployer']);
   }
+}
+
+/** --account, --assume-role-name and --region are checked before any call (exit 2). */
+function checkAwsScopeFlags(flags: Pick<ContainFlags, 'account' | 'assume-role-name' | 'region'>): void {
+  const show = (values: readonly string[]) => values.map((value) => JSON.stringify(value.slice(0, 80))).join(', ');
+  const badAccounts = (flags.account ?? []).filter((account) => !/^\d{12}$/.test(account));
+  if (badAccounts.length > 0) throw new UsageError(`--account must be a 12-digit AWS account id: got ${show(badAccounts)}`, ['e.g. --account 210987654321']);
+  const name = flags['assume-role-name'];
+  if (name !== undefined && !/^[\w+=,.@-]{1,64}$/.test(name)) {
+    throw new UsageError(`--assume-role-name must be an IAM role name (not an ARN: it is assumed in every account): got ${show([name])}`, ['e.g. --assume-role-name OrganizationAccountAccessRole']);
+  }
+  const badRegions = (flags.region ?? []).filter((region) => !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region));
+  if (badRegions.length > 0) throw new UsageError(`--region must be an AWS region: got ${show(badRegions)}`, ['e.g. --region us-east-1 --region eu-west-1']);
 }
 
 /** An npm package name as the registry takes it: `name` or `@scope/name`, lower case. */

@@ -80,8 +80,10 @@ describe('cicd-ir contain with open credentials', () => {
     // Then every step verified, the hunt found the key the attacker minted and it was deactivated
     const failed = result.steps.filter((s) => s.status !== 'verified' && s.status !== 'skipped');
     expect(failed).toEqual([]);
-    const hunt = result.steps.find((s) => s.key === 'hunt')!;
-    expect(hunt.status).toBe('verified');
+    // (one hunt per account: hunt[0], hunt[1], ...)
+    const hunts = result.steps.filter((s) => s.key.startsWith('hunt['));
+    expect(hunts.length).toBeGreaterThan(0);
+    expect(hunts.every((s) => s.status === 'verified')).toBe(true);
     const minted = result.steps.filter((s) => s.key.startsWith('deactivate-minted['));
     expect(minted.length).toBeGreaterThan(0);
     expect(minted.every((s) => s.status === 'verified')).toBe(true);

@@ -6,6 +6,7 @@ import type { ApiCallRecord, ProviderConfig } from '../../src/providers/config.j
 import { createLabContext } from '../../src/lab/context.js';
 import { serveService, type ServedService } from '../../src/lab/http.js';
 import { createAwsLab, type AwsLab } from '../../src/lab/aws/index.js';
+import { createCloudTrailService } from '../../src/lab/cloudtrail/index.js';
 import { Scenario } from '../../src/lab/scenario.js';
 import type { LabContext, LabRequest } from '../../src/lab/types.js';
 
@@ -35,6 +36,9 @@ export function actionContext(options: { config: ProviderConfig; clients?: AwsCl
     iam: aws.iam,
     sts: aws.sts,
     cloudtrail: aws.cloudtrail,
+    organizations: aws.organizations,
+    account: aws.account,
+    ec2: aws.ec2,
     stsWithCredentials: aws.stsWithCredentials,
   };
   const ctx: ActionContext = {
@@ -64,8 +68,9 @@ export interface AwsLabHarness {
   labCtx: LabContext;
   endpoints: { iam: string; sts: string };
   requests: LabRequest[];
-  config(overrides?: { dryRun?: boolean }): ProviderConfig;
-  context(overrides?: { dryRun?: boolean; now?: () => Date }): ReturnType<typeof actionContext>;
+  /** `credentials`: another identity than the responder's admin (a scenario user's key). */
+  config(overrides?: { dryRun?: boolean; credentials?: { accessKeyId: string; secretAccessKey: string } }): ProviderConfig;
+  context(overrides?: { dryRun?: boolean; now?: () => Date; credentials?: { accessKeyId: string; secretAccessKey: string } }): ReturnType<typeof actionContext>;
   close(): Promise<void>;
 }
 
@@ -75,19 +80,24 @@ export async function startAwsLab(scenario: unknown): Promise<AwsLabHarness> {
   const labCtx = createLabContext({ seed: parsed.seed });
   const lab = createAwsLab(parsed.aws, parsed.attacker, labCtx);
   const requests: LabRequest[] = [];
+  const log = { log: (entry: LabRequest) => requests.push(entry) };
   const served: ServedService[] = [
-    await serveService(lab.iam, { log: (entry) => requests.push(entry) }),
-    await serveService(lab.sts, { log: (entry) => requests.push(entry) }),
+    await serveService(lab.iam, log),
+    await serveService(lab.sts, log),
+    await serveService(lab.organizations, log),
+    await serveService(lab.account, log),
+    await serveService(lab.ec2, log),
+    await serveService(createCloudTrailService(labCtx, { callerAccount: lab.callerAccount, firstAccount: lab.state.firstAccount().id }), log),
   ];
   const contexts: AwsClients[] = [];
-  const config = (overrides: { dryRun?: boolean } = {}): ProviderConfig => ({
+  const config = (overrides: { dryRun?: boolean; credentials?: { accessKeyId: string; secretAccessKey: string } } = {}): ProviderConfig => ({
     dryRun: overrides.dryRun ?? false,
     incident: 'IR-test',
     github: {},
     aws: {
       region: 'us-east-1',
-      endpoints: { iam: served[0]!.url, sts: served[1]!.url },
-      credentials: lab.responderCredentials,
+      endpoints: { iam: served[0]!.url, sts: served[1]!.url, organizations: served[2]!.url, account: served[3]!.url, ec2: served[4]!.url, cloudtrail: served[5]!.url },
+      credentials: overrides.credentials ?? lab.responderCredentials,
       maxAttempts: 2,
     },
   });
@@ -98,7 +108,7 @@ export async function startAwsLab(scenario: unknown): Promise<AwsLabHarness> {
     requests,
     config,
     context: (overrides = {}) => {
-      const made = actionContext({ config: config(overrides), now: overrides.now });
+      const made = actionContext({ config: config(overrides), ...(overrides.now ? { now: overrides.now } : {}) });
       contexts.push(made.aws);
       return made;
     },

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAccessKeysCommand, PutRolePolicyCommand, UpdateAccessKeyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ import { sharedData } from '../helpers/shared-data.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ACCOUNT = '123456789012';
 const DEPLOY = `arn:aws:iam::${ACCOUNT}:role/deploy`;
+const STAGING = '210987654321';
 const SUBJECT = 'repo:acme-robotics/fleet-api:ref:refs/heads/main';
 
 interface Running {
@@ -106,6 +107,7 @@ describe('attacker after containment, decided by policy evaluation', () => {
     expect(partial.map((o) => [o.call, o.outcome])).toEqual([
       ['s3:ListBuckets', 'denied'],
       ['sts:AssumeRoleWithWebIdentity', 'success'],
+      ['sts:AssumeRoleWithWebIdentity', 'success'],
       ['secretsmanager:GetSecretValue', 'success'],
       ['sts:GetCallerIdentity', 'success'],
     ]);
@@ -124,6 +126,19 @@ describe('attacker after containment, decided by policy evaluation', () => {
     });
     await r.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'deploy', PolicyDocument: JSON.stringify(trust) }));
     await r.iam.send(new UpdateAccessKeyCommand({ UserName: 'svc-telemetry', AccessKeyId: minted, Status: 'Inactive' }));
+
+    // Then the staging account's deploy (it trusts repo:acme-robotics/*) still admits the subject
+    const stillOpen = await r.lab.playAttacker('after-containment');
+    expect(stillOpen.filter((o) => o.outcome !== o.expected).map((o) => [o.call, o.outcome])).toEqual([
+      ['sts:AssumeRoleWithWebIdentity', 'success'],
+      ['sts:GetCallerIdentity', 'success'],
+    ]);
+    // When its trust denies the subject too, through the organization's access role there
+    const member = await r.sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${STAGING}:role/OrganizationAccountAccessRole`, RoleSessionName: 'cicd-ir-test' }));
+    const staging = clientsFor(r, { accessKeyId: member.Credentials!.AccessKeyId!, secretAccessKey: member.Credentials!.SecretAccessKey!, sessionToken: member.Credentials!.SessionToken! });
+    const stagingTrust = JSON.parse(decodeURIComponent((await staging.iam.send(new GetRoleCommand({ RoleName: 'deploy' }))).Role!.AssumeRolePolicyDocument!));
+    stagingTrust.Statement.push({ ...trust.Statement.at(-1), Principal: { Federated: `arn:aws:iam::${STAGING}:oidc-provider/token.actions.githubusercontent.com` } });
+    await staging.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'deploy', PolicyDocument: JSON.stringify(stagingTrust) }));
     await r.iam.send(new UpdateAccessKeyCommand({ UserName: 'fleet-ci', AccessKeyId: 'AKIAHBRPOIGF3EXAMPLE', Status: 'Inactive' }));
 
     // Then every after-containment step is denied, as the scenario expects
@@ -131,12 +146,13 @@ describe('attacker after containment, decided by policy evaluation', () => {
     expect(contained.map((o) => [o.call, o.outcome, o.errorCode])).toEqual([
       ['s3:ListBuckets', 'denied', 'AccessDenied'],
       ['sts:AssumeRoleWithWebIdentity', 'denied', 'AccessDenied'],
+      ['sts:AssumeRoleWithWebIdentity', 'denied', 'AccessDenied'],
       ['secretsmanager:GetSecretValue', 'denied', 'InvalidClientTokenId'],
       ['sts:GetCallerIdentity', 'denied', 'InvalidClientTokenId'],
     ]);
     expect(contained.every((o) => o.outcome === o.expected)).toBe(true);
     // Deactivated keys are refused before authorization: no CloudTrail record (FACTS.md)
-    expect(contained[2]!.eventID).toBe('');
+    expect(contained[3]!.eventID).toBe('');
     expect(contained[1]!.eventID).not.toBe('');
   });
 

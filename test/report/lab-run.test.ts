@@ -177,7 +177,8 @@ describe('report of a real contain run in the lab', () => {
     expect(report.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([
       { kind: 'credential', severity: 'high', summary: expect.stringMatching(/^rotate prod\/fleet\/db-credentials: read by AKIA[A-Z0-9]{16} at /) },
     ]);
-    expect(report.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'rotate prod/fleet/db-credentials', 'used-after-job-end', 'used-after-job-end']);
+    // (trust-admits-any-repo: the staging account's deploy role trusts repo:acme-robotics/*, found through the organization)
+    expect(report.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'rotate prod/fleet/db-credentials', 'trust-admits-any-repo', 'used-after-job-end', 'used-after-job-end']);
     expect(report.findings.filter((f) => f.kind === 'secret-in-log')).toHaveLength(4);
     // And the exposing run's log is gone from GitHub, a redacted copy kept in the run folder
     const deleted = journal.find((r) => r.type === 'step' && r.key === 'delete-logs' && r.phase === 'verified');
@@ -203,7 +204,7 @@ describe('report of a real contain run in the lab', () => {
     // And the job's role session ends when the deploy role's sessions were revoked, a session the
     // lab issued before the revocation cutoff
     const session = m.exposure.find((e) => e.kind === 'aws-role-sessions')!;
-    const revoke = journal.find((r) => r.type === 'evidence' && r.kind === 'credential' && (r.data as any).kind === 'aws-role-sessions' && (r.data as any).credential.endsWith(':role/deploy'));
+    const revoke = journal.find((r) => r.type === 'evidence' && r.kind === 'credential' && (r.data as any).kind === 'aws-role-sessions' && (r.data as any).credential === 'arn:aws:iam::123456789012:role/deploy');
     const cutoff = /issued before (\S+) are denied/.exec((revoke as any).data.detail)![1]!;
     expect(session).toMatchObject({ status: 'revoked', to: (revoke as any).data.at, usedAfterClose: 0 });
     const issuedAt = run.labState.sessions.get(session.credential)!.toISOString();

@@ -23,6 +23,22 @@ describe('contain flags as playbook inputs', () => {
   });
 });
 
+describe('contain flags for the AWS scope', () => {
+  it('passes --account, --assume-role-name and --region through as playbook inputs', () => {
+    const { vars } = containVars({ ...base, account: ['210987654321', '210987654321', '333344445555'], 'assume-role-name': 'IncidentResponder', region: ['us-east-1', 'eu-west-1'] }, undefined, undefined);
+    expect(vars).toMatchObject({ accounts: ['210987654321', '333344445555'], assume_role_name: 'IncidentResponder', regions: ['us-east-1', 'eu-west-1'] });
+    // Unset, the playbook's defaults apply: the organization's accounts, OrganizationAccountAccessRole, every enabled region
+    const defaults = containVars(base, undefined, undefined).vars;
+    for (const name of ['accounts', 'assume_role_name', 'regions']) expect(defaults).not.toHaveProperty(name);
+  });
+
+  it('refuses a bad account id, role name or region before any call (exit 2)', () => {
+    expect(() => containVars({ ...base, account: ['2109876543'] }, undefined, undefined)).toThrow(/--account must be a 12-digit AWS account id/);
+    expect(() => containVars({ ...base, 'assume-role-name': 'arn:aws:iam::210987654321:role/x' }, undefined, undefined)).toThrow(/--assume-role-name must be an IAM role name/);
+    expect(() => containVars({ ...base, region: ['us-east'] }, undefined, undefined)).toThrow(UsageError);
+  });
+});
+
 describe('blockingOpenItems', () => {
   it('blocks "contained" on credentials, steps, exposures and a leaked credential still alive, not on what the hunt saw or an entropy guess', () => {
     const items: OpenItem[] = [

@@ -5,13 +5,17 @@ import type { ActionContext } from '../../engine/context.js';
 import { parsePolicyDocument } from '../../aws/policy.js';
 import { githubTrustStatements, evaluateTrust, overBroadTrustFindings } from '../../aws/trust-policy.js';
 import { repoSubjectPrefix, subjectFor } from '../../aws/github-oidc.js';
-import { checkTargetFields, targetFields, toAwsTarget } from '../../aws/target.js';
+import { accountOfArn, checkTargetFields, targetFields, toAwsTarget } from '../../aws/target.js';
 import { ensureAccount, explainIamError } from './shared/step.js';
+
+const RepoField = z.string().regex(/^[A-Za-z0-9_.-]+(@\d+)?\/[A-Za-z0-9_.-]+(@\d+)?$/, 'owner/repo');
 
 const schema = z
   .object({
     /** The compromised repository: `org/repo`, or with immutable ids `org@123/repo@456`. */
-    repo: z.string().regex(/^[A-Za-z0-9_.-]+(@\d+)?\/[A-Za-z0-9_.-]+(@\d+)?$/, 'owner/repo'),
+    repo: RepoField.optional(),
+    /** Several compromised repositories at once (one ListRoles per account, however many repositories). */
+    repos: z.array(RepoField).min(1).optional(),
     /** Exact `sub` claims to test instead of "any subject of the repo". */
     subjects: z.array(z.string().min(1)).optional(),
     /** Refs or contexts to test (`main`, `refs/tags/v1`, `environment:prod`, `pull_request`). */
@@ -28,6 +32,7 @@ const schema = z
   .strict()
   .superRefine((value, ctx) => {
     checkTargetFields(value, ctx);
+    if (value.repo === undefined && value.repos === undefined) ctx.addIssue({ code: 'custom', path: ['repo'], message: 'give repo or repos' });
     if (value.subjects && value.refs) ctx.addIssue({ code: 'custom', path: ['refs'], message: 'give subjects or refs, not both' });
   });
 
@@ -60,15 +65,40 @@ async function listRoles(ctx: ActionContext, input: Input): Promise<Role[]> {
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
   } catch (error) {
-    throw explainIamError(ctx, error, 'ListRoles');
+    // An account whose roles cannot be read is not searched: a gap, never "no role found".
+    const account = toAwsTarget(input)?.accountId;
+    const explained = explainIamError(ctx, error, `ListRoles${account ? ` in account ${account}` : ''}`);
+    ctx.finding({
+      kind: 'coverage-gap',
+      severity: 'high',
+      resource: `aws:account/${account ?? 'default'}`,
+      summary: `roles of account ${account ?? '(the credentials’ own)'} were not searched for trust in ${reposOf(input).join(', ')}: ${explained.message}`,
+    });
+    throw explained;
   }
   return roles;
 }
 
+/** Every repository the step names. */
+function reposOf(input: Input): string[] {
+  return [...new Set([...(input.repo !== undefined ? [input.repo] : []), ...(input.repos ?? [])])];
+}
+
 function probesOf(input: Input): Array<{ kind: 'subject' | 'prefix'; value: string }> {
   if (input.subjects) return input.subjects.map((value) => ({ kind: 'subject', value }));
-  if (input.refs) return input.refs.map((ref) => ({ kind: 'subject', value: subjectFor(input.repo, ref) }));
-  return [{ kind: 'prefix', value: repoSubjectPrefix(input.repo) }];
+  if (input.refs) return reposOf(input).flatMap((repo) => input.refs!.map((ref) => ({ kind: 'subject' as const, value: subjectFor(repo, ref) })));
+  return reposOf(input).map((repo) => ({ kind: 'prefix' as const, value: repoSubjectPrefix(repo) }));
+}
+
+function accountOfRole(arn: string): { account?: string } {
+  const account = accountOfArn(arn);
+  return account ? { account } : {};
+}
+
+/** Where the step searched: the account, and the role it assumed there (as an ARN). */
+function whereOf(input: Input): { account?: string; assume_role?: string } {
+  const target = toAwsTarget(input);
+  return { ...(target?.accountId ? { account: target.accountId } : {}), ...(target?.roleArn ? { assume_role: target.roleArn } : {}) };
 }
 
 async function scan(ctx: ActionContext, input: Input): Promise<{ state: FindState; findings: Finding[] }> {
@@ -115,6 +145,7 @@ export const findRoles = defineAction({
     roles: 'ARNs of the roles the repository can assume',
     role_names: 'names of those roles (for for_each over revoke steps)',
     matches: 'per role: role_arn, role_name, the admitting sub patterns, and whether a Deny already blocks new sessions',
+    targets: 'per role: {role (its ARN), account, assume_role}: what a fanned-out step needs to act on it in its own account',
     scanned: 'how many roles were read',
   },
   example: { repo: 'acme/app' },
@@ -139,6 +170,7 @@ export const findRoles = defineAction({
         roles: state.roles.map((role) => role.role_arn),
         role_names: state.roles.map((role) => role.role_name),
         matches: state.roles,
+        targets: state.roles.map((role) => ({ role: role.role_arn, ...whereOf(input), ...(whereOf(input).account ? {} : accountOfRole(role.role_arn)) })),
         scanned: state.scanned,
       },
     };
@@ -146,6 +178,7 @@ export const findRoles = defineAction({
 
   async verify(_ctx, input, result) {
     const roles = (result.outputs.roles as string[] | undefined) ?? [];
-    return { verified: true, detail: `${roles.length} role(s) admit ${input.repo}'s OIDC tokens (read-only inventory)` };
+    const where = whereOf(input).account ? ` in account ${whereOf(input).account}` : '';
+    return { verified: true, detail: `${roles.length} role(s)${where} admit ${reposOf(input).join(', ')}'s OIDC tokens (read-only inventory)` };
   },
 });

@@ -6,6 +6,10 @@ import type { HuntedIdentity } from '../../hunt/model.js';
 import { DEFENSE_EVASION_EVENTS, IdentityTracker } from '../../hunt/classify.js';
 import { lookupsFor } from '../../hunt/sources/api.js';
 import { huntQuerySql } from '../../hunt/sources/athena.js';
+import { checkTargetFields, targetFields, toAwsTarget } from '../../aws/target.js';
+import { awsErrorCode } from '../../aws/errors.js';
+import type { ActionContext } from '../../engine/context.js';
+import type { HuntClients } from '../../hunt/index.js';
 
 const AthenaTable = z
   .object({
@@ -31,9 +35,13 @@ const Schema = HuntInput.extend({
   /** files: a directory, a file, or `s3://bucket/prefix`. */
   path: z.string().optional(),
   athena: AthenaTable.optional(),
+  /** The account to hunt in (its own CloudTrail), reached through `assume_role`: a playbook fans the hunt out over accounts. */
+  account: targetFields.account,
+  assume_role: targetFields.assume_role,
 })
   .strict()
   .superRefine((input, issues) => {
+    checkTargetFields(input, issues);
     if (input.source === 'files' && !input.path) issues.addIssue({ code: 'custom', path: ['path'], message: 'source files needs a path (directory, file or s3://bucket/prefix)' });
     if (input.source === 'athena' && !input.athena) issues.addIssue({ code: 'custom', path: ['athena'], message: 'source athena needs the athena table' });
   });
@@ -51,7 +59,7 @@ function identitiesOf(input: Pick<Input, 'identities' | 'oidc_subjects' | 'role_
 }
 
 function requestOf(input: Input): HuntRequest {
-  const { source, path, athena, identities: _identities, oidc_subjects: _subjects, role_arns: _roles, access_key_ids: _keys, ...huntInput } = input;
+  const { source, path, athena, identities: _identities, oidc_subjects: _subjects, role_arns: _roles, access_key_ids: _keys, account: _account, assume_role: _assume, ...huntInput } = input;
   return { source, path, athena, input: { ...huntInput, identities: identitiesOf(input) } };
 }
 
@@ -66,6 +74,7 @@ function callsOf(input: Input): ApiCall[] {
         operation: 'LookupEvents',
         params: { region, LookupAttributes: [{ AttributeKey: lookup.key, AttributeValue: lookup.value }], MaxResults: 50 },
         mutating: false,
+        ...(toAwsTarget(input)?.accountId ? { target: toAwsTarget(input)!.accountId } : {}),
       })),
     );
   }
@@ -73,6 +82,20 @@ function callsOf(input: Input): ApiCall[] {
     return [{ service: 'athena', operation: 'StartQueryExecution', params: { QueryString: huntQuerySql(input.athena!, filter) }, mutating: false }];
   }
   return input.path!.startsWith('s3://') ? [{ service: 's3', operation: 'ListObjectsV2', params: { url: input.path }, mutating: false }] : [];
+}
+
+function mintedKeys(result: HuntResult): string[] {
+  return result.identities.filter((identity) => identity.origin === 'minted' && /^AKIA[A-Z0-9]{12,}$/.test(identity.id)).map((identity) => identity.id);
+}
+
+/** The hunt's clients, in the step's account. */
+function huntClients(ctx: ActionContext, target: ReturnType<typeof toAwsTarget>): HuntClients {
+  const { clients } = ctx;
+  return {
+    cloudtrail: (region) => clients.cloudtrail(region, target),
+    ...(clients.s3 ? { s3: (region?: string) => clients.s3!(region, target) } : {}),
+    ...(clients.athena ? { athena: (region: string) => clients.athena!(region, target) } : {}),
+  };
 }
 
 /**
@@ -95,6 +118,9 @@ export default defineAction<Input>({
     damaged_files: 'files (or objects) the hunt could not read whole: unreadable, truncated or corrupt, or holding damaged records',
     damaged_records: 'records skipped as damaged: evidence may be in them, so the hunt is incomplete when this or damaged_files is not 0',
     damaged_inputs: 'the first damaged inputs: path, record index and byte offset (when a record), reason',
+    minted_keys: 'those keys as {access_key_id, account, assume_role}: deactivate each in the account it was hunted in',
+    regions: 'the regions whose CloudTrail was read',
+    regions_not_hunted: 'regions that could not be read (each a coverage-gap finding)',
   },
   example: {
     source: 'api',
@@ -110,7 +136,24 @@ export default defineAction<Input>({
     };
   },
   async apply(ctx, input) {
-    const result: HuntResult = await hunt({ ...requestOf(input), signal: ctx.signal }, ctx.clients, { now: ctx.now() });
+    const target = toAwsTarget(input);
+    const where = target?.accountId ? `${target.accountId}` : 'default';
+    // A region that cannot be read is not hunted: the others go on, and the gap is journalled.
+    const gaps = new Map<string, string>();
+    const onRegionError = (region: string, error: unknown): void => {
+      if (gaps.has(region)) return;
+      const message = `${awsErrorCode(error) ?? 'error'}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300);
+      gaps.set(region, message);
+      ctx.log(`hunt: region ${region}${target?.accountId ? ` of account ${target.accountId}` : ''} could not be read (${message}): not hunted`, 'warn');
+    };
+    const result: HuntResult = await hunt({ ...requestOf(input), signal: ctx.signal, ...(input.source === 'api' ? { onRegionError } : {}) }, huntClients(ctx, target), { now: ctx.now() });
+    const gapFindings = [...gaps].map(([region, message]) => ({
+      kind: 'coverage-gap',
+      severity: 'high' as const,
+      resource: `aws:region/${where}/${region}`,
+      summary: `CloudTrail of ${region}${target?.accountId ? ` in account ${target.accountId}` : ''} was not hunted (${message}): use of the compromised credentials there is unknown`,
+    }));
+    for (const finding of gapFindings) ctx.finding(finding);
     for (const finding of result.findings) ctx.finding(finding);
     const events = new Map<string, EvidenceByKind['cloudtrail-events']['events'][number]>();
     for (const finding of result.findings) for (const event of finding.evidence) events.set(event.eventID || `${event.eventTime}|${event.eventName}`, event);
@@ -141,19 +184,25 @@ export default defineAction<Input>({
         critical: summary.critical,
         identities: result.identities.map((identity) => identity.id),
         provisional: result.provisional,
-        minted_access_key_ids: result.identities
-          .filter((identity) => identity.origin === 'minted' && /^AKIA[A-Z0-9]{12,}$/.test(identity.id))
-          .map((identity) => identity.id),
+        minted_access_key_ids: mintedKeys(result),
+        minted_keys: mintedKeys(result).map((id) => ({ access_key_id: id, ...(target?.accountId ? { account: target.accountId } : {}), ...(target?.roleArn ? { assume_role: target.roleArn } : {}) })),
+        regions: input.regions.filter((region) => !gaps.has(region)),
+        regions_not_hunted: [...gaps.keys()],
         damaged_files: damaged.files,
         damaged_records: damaged.records,
         damaged_inputs: result.stats.skipped.slice(0, 50),
       },
-      findings: result.findings,
+      findings: [...result.findings, ...gapFindings],
     };
   },
-  async verify(_ctx, _input, result) {
+  async verify(_ctx, input, result) {
     const critical = Number(result.outputs.critical ?? 0);
     if (critical) return { verified: false, detail: `containment failed: ${critical} critical finding(s): a compromised credential was used successfully after its cutoff` };
+    const missed = (result.outputs.regions_not_hunted as string[] | undefined) ?? [];
+    if (missed.length > 0) {
+      const account = toAwsTarget(input)?.accountId;
+      return { verified: false, detail: `CloudTrail of ${missed.join(', ')}${account ? ` in account ${account}` : ''} could not be read: those regions were NOT hunted (${result.outputs.findings} finding(s) elsewhere)` };
+    }
     // A hunt that skipped damaged input cannot say "no use after the cutoffs": the use may be in what it skipped.
     const files = Number(result.outputs.damaged_files ?? 0);
     const records = Number(result.outputs.damaged_records ?? 0);

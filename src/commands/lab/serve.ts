@@ -21,7 +21,7 @@ attacker's history is already in the lab's CloudTrail. Stops on Ctrl-C (SIGINT) 
   static override flags = {
     faults: Flags.string({ description: 'fault profile', options: faultProfileNames, default: 'none' }),
     seed: Flags.integer({ description: "override the scenario's seed" }),
-    'base-port': Flags.integer({ description: 'first of four consecutive ports (github, iam, sts, cloudtrail); default: free ports' }),
+    'base-port': Flags.integer({ description: 'first of eight consecutive ports (github, iam, sts, cloudtrail, npm, organizations, account, ec2); default: free ports' }),
   };
 
   async run(): Promise<{ endpoints: Record<string, string>; env: Record<string, string> }> {
@@ -40,6 +40,9 @@ attacker's history is already in the lab's CloudTrail. Stops on Ctrl-C (SIGINT) 
       AWS_ENDPOINT_URL_IAM: lab.endpoints.iam,
       AWS_ENDPOINT_URL_STS: lab.endpoints.sts,
       AWS_ENDPOINT_URL_CLOUDTRAIL: lab.endpoints.cloudtrail,
+      AWS_ENDPOINT_URL_ORGANIZATIONS: lab.endpoints.organizations!,
+      AWS_ENDPOINT_URL_ACCOUNT: lab.endpoints.account!,
+      AWS_ENDPOINT_URL_EC2: lab.endpoints.ec2!,
       AWS_ACCESS_KEY_ID: aws.credentials!.accessKeyId,
       AWS_SECRET_ACCESS_KEY: aws.credentials!.secretAccessKey,
       AWS_REGION: aws.region ?? 'us-east-1',

@@ -15,6 +15,12 @@ export interface ApiSourceOptions {
   ratePerSecond?: number;
   /** Receives each request as it is made (for the benchmark and the journal). */
   onRequest?: (region: string, lookup: Lookup) => void;
+  /**
+   * A region that could not be read (access denied, a disabled region, retries exhausted). Given,
+   * the other regions go on and this one yields nothing: the caller must report it as not
+   * hunted. Not given, the error ends the scan.
+   */
+  onRegionError?: (region: string, error: unknown) => void;
   signal?: AbortSignal;
 }
 
@@ -69,39 +75,45 @@ export function createApiSource(options: ApiSourceOptions): HuntSource {
           const client = options.client(region);
           const pacer = pacers.get(region)!;
           const found = new Map<string, TrailRecord>();
-          for (const lookup of lookups) {
-            let token: string | undefined;
-            do {
-              await pacer.take();
-              options.signal?.throwIfAborted();
-              options.onRequest?.(region, lookup);
-              stats.requests![region] = (stats.requests![region] ?? 0) + 1;
-              const page = await client.send(
-                new LookupEventsCommand({
-                  LookupAttributes: [{ AttributeKey: lookup.key, AttributeValue: lookup.value }],
-                  ...(filter.from ? { StartTime: new Date(filter.from) } : {}),
-                  ...(filter.to ? { EndTime: new Date(filter.to) } : {}),
-                  MaxResults: 50,
-                  ...(token ? { NextToken: token } : {}),
-                }),
-                { abortSignal: options.signal },
-              );
-              for (const event of page.Events ?? []) {
-                stats.recordsRead++;
-                if (!event.CloudTrailEvent) continue;
-                let record: TrailRecord;
-                try {
-                  record = JSON.parse(event.CloudTrailEvent) as TrailRecord;
-                } catch {
-                  stats.damaged.records++;
-                  stats.skipped.push({ path: `${region}:${event.EventId}`, reason: 'CloudTrailEvent is not valid JSON' });
-                  continue;
+          try {
+            for (const lookup of lookups) {
+              let token: string | undefined;
+              do {
+                await pacer.take();
+                options.signal?.throwIfAborted();
+                options.onRequest?.(region, lookup);
+                stats.requests![region] = (stats.requests![region] ?? 0) + 1;
+                const page = await client.send(
+                  new LookupEventsCommand({
+                    LookupAttributes: [{ AttributeKey: lookup.key, AttributeValue: lookup.value }],
+                    ...(filter.from ? { StartTime: new Date(filter.from) } : {}),
+                    ...(filter.to ? { EndTime: new Date(filter.to) } : {}),
+                    MaxResults: 50,
+                    ...(token ? { NextToken: token } : {}),
+                  }),
+                  { abortSignal: options.signal },
+                );
+                for (const event of page.Events ?? []) {
+                  stats.recordsRead++;
+                  if (!event.CloudTrailEvent) continue;
+                  let record: TrailRecord;
+                  try {
+                    record = JSON.parse(event.CloudTrailEvent) as TrailRecord;
+                  } catch {
+                    stats.damaged.records++;
+                    stats.skipped.push({ path: `${region}:${event.EventId}`, reason: 'CloudTrailEvent is not valid JSON' });
+                    continue;
+                  }
+                  const id = String(record.eventID ?? event.EventId);
+                  if (!found.has(id) && matches(record)) found.set(id, record);
                 }
-                const id = String(record.eventID ?? event.EventId);
-                if (!found.has(id) && matches(record)) found.set(id, record);
-              }
-              token = page.NextToken;
-            } while (token);
+                token = page.NextToken;
+              } while (token);
+            }
+          } catch (error) {
+            if (!options.onRegionError || options.signal?.aborted) throw error;
+            options.onRegionError(region, error);
+            return [];
           }
           return [...found.values()];
         }),

@@ -11,7 +11,7 @@ import type { AccountState, AwsWorldState, Caller, CredentialProblem } from './w
 
 /** One call, however it arrived (HTTP from a real SDK client, or the attacker runner). */
 export interface CallInput {
-  service: 'iam' | 'sts';
+  service: 'iam' | 'sts' | 'organizations' | 'account' | 'ec2';
   action: string;
   params: URLSearchParams;
   /** Absent for unsigned calls (AssumeRoleWithWebIdentity). */
@@ -307,7 +307,7 @@ export class AwsCore {
     const account = caller ? this.state.accountOf(caller) : this.state.firstAccount().id;
     const eventSource = `${input.service}.amazonaws.com`;
     // IAM is global: its events are logged in us-east-1 (FACTS.md, CloudTrail).
-    const awsRegion = input.service === 'iam' ? 'us-east-1' : input.region;
+    const awsRegion = input.service === 'iam' || input.service === 'organizations' || input.service === 'account' ? 'us-east-1' : input.region;
     const opInput: OperationInput = { params: input.params, caller, account, state: operation.readOnly ? this.view : this.state, at: input.at, call: input, trail: {}, core: this };
     let output: OperationOutput | undefined;
     let error: AwsError | undefined;

@@ -5,6 +5,9 @@ import { AwsCore } from './core.js';
 import { createIamService } from './iam.js';
 import { cloudTrailDate, isoSeconds } from './protocol.js';
 import { createStsService } from './sts.js';
+import { createEc2Service } from './ec2.js';
+import { createAccountService, createOrganizationsService } from './organizations.js';
+import { regionUsable } from './regions.js';
 import { AwsWorldState, RESPONDER_ACCESS_KEY_ID, RESPONDER_SECRET_ACCESS_KEY } from './world.js';
 
 export type { AttackOutcome } from './attacker.js';
@@ -18,6 +21,15 @@ export type { AccessKeyState, RoleState, SessionState, UserState } from './world
 export interface AwsLab {
   iam: LabService;
   sts: LabService;
+  /** Organizations (ListAccounts), the Account API (ListRegions) and EC2 (DescribeRegions). */
+  organizations: LabService;
+  account: LabService;
+  ec2: LabService;
+  /**
+   * The account a credential acts in and whether it may call a region, for the lab's CloudTrail
+   * (each account sees its own trail; a disabled opt-in region does not know the credential).
+   */
+  callerAccount(accessKeyId: string, sessionToken: string | undefined): { account: string; regionUsable(region: string): boolean } | undefined;
   /** The world as it is now (roles, trust and inline policies, users and keys, sessions): for assertions. */
   state: AwsWorldState;
   /** The responder's lab credentials: an administrator user of the first account. */
@@ -96,6 +108,16 @@ export function createAwsLab(world: Scenario['aws'], attacker: Scenario['attacke
   return {
     iam,
     sts,
+    organizations: createOrganizationsService(core, ctx),
+    account: createAccountService(core, ctx),
+    ec2: createEc2Service(core, ctx),
+    callerAccount: (accessKeyId, sessionToken) => {
+      const caller = core.identify(accessKeyId, sessionToken, ctx.now());
+      if ('problem' in caller) return undefined;
+      const account = state.accountOf(caller);
+      const regions = state.account(account)?.regions ?? ['us-east-1'];
+      return { account, regionUsable: (region) => regionUsable(regions, region) };
+    },
     state,
     responderCredentials: { accessKeyId: RESPONDER_ACCESS_KEY_ID, secretAccessKey: RESPONDER_SECRET_ACCESS_KEY },
     playAttacker: async (phase) => runner.play(phase),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Scenario } from '../scenario.js';
 import type { LabContext } from '../types.js';
 
@@ -152,12 +153,37 @@ function normalisePath(path: string): string {
   return p;
 }
 
+/**
+ * The role Organizations creates in an account it creates: AdministratorAccess, trusting the
+ * management account's root (so its administrators can assume it). Its id is derived from the
+ * account, not drawn from the seeded random, so adding an organization shifts no other id.
+ */
+function organizationAccessRole(account: string, name: string, management: string, ctx: LabContext): RoleState {
+  const digest = createHash('sha256').update(`${account}/${name}`).digest();
+  const roleId = `AROA${[...digest.subarray(0, 16)].map((byte) => UPPER_ALNUM[byte % UPPER_ALNUM.length]).join('')}`;
+  return {
+    account,
+    name,
+    path: '/',
+    arn: `arn:aws:iam::${account}:role/${name}`,
+    roleId,
+    createDate: ctx.at('-400d'),
+    trustPolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${management}:root` }, Action: 'sts:AssumeRole' }] }),
+    inlinePolicies: new Map(),
+    managedPolicies: new Map([['AdministratorAccess', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] })]]),
+    serviceLinked: false,
+    maxSessionDuration: 3600,
+  };
+}
+
 export class AwsWorldState {
   readonly accounts = new Map<string, AccountState>();
   /** Every temporary credential ever issued, by its ASIA key id. */
   readonly sessions = new Map<string, SessionState>();
   readonly responder: ResponderIdentity;
   readonly ids: IdFactory;
+  /** The Organization the accounts belong to (Organizations ListAccounts), if any. */
+  readonly organization: Scenario['aws']['organization'];
 
   constructor(world: Scenario['aws'], private readonly ctx: LabContext) {
     this.ids = new IdFactory(ctx.random);
@@ -208,6 +234,13 @@ export class AwsWorldState {
         });
       }
       this.accounts.set(account.id, state);
+    }
+    this.organization = world.organization;
+    for (const member of world.organization?.members ?? []) {
+      const account = this.accounts.get(member.id);
+      if (account && member.access_role && !account.roles.has(member.access_role.toLowerCase())) {
+        account.roles.set(member.access_role.toLowerCase(), organizationAccessRole(member.id, member.access_role, world.organization!.management_account, ctx));
+      }
     }
     const first = accounts[0]!.id;
     this.responder = {
@@ -342,7 +375,7 @@ export class AwsWorldState {
   replica(): AwsWorldState {
     const view = Object.create(AwsWorldState.prototype) as AwsWorldState;
     const accounts = new Map([...this.accounts.keys()].map((id) => [id, this.snapshotAccount(id)]));
-    Object.assign(view, { accounts, sessions: this.sessions, responder: this.responder, ids: this.ids, ctx: this.ctx });
+    Object.assign(view, { accounts, sessions: this.sessions, responder: this.responder, ids: this.ids, ctx: this.ctx, organization: this.organization });
     return view;
   }
 

@@ -124,10 +124,22 @@ interface LookupRequest {
  * first, 90 days, the awsRegion the request is signed for, and 2 requests/s per region
  * answered with `ThrottlingException` beyond.
  */
-export function createCloudTrailService(ctx: LabContext, options: { ratePerSecond?: number } = {}): LabService {
+export interface CloudTrailServiceOptions {
+  ratePerSecond?: number;
+  /**
+   * Who a request's credential is (the AWS lab's IAM): each account sees only its own events
+   * (`recipientAccountId`), and a region the account has not enabled does not know the
+   * credential. Without it (unit tests of the service alone) every caller sees the whole trail.
+   */
+  callerAccount?: (accessKeyId: string, sessionToken: string | undefined) => { account: string; regionUsable(region: string): boolean } | undefined;
+  /** The account of records without a `recipientAccountId` (raw scenario history). */
+  firstAccount?: string;
+}
+
+export function createCloudTrailService(ctx: LabContext, options: CloudTrailServiceOptions = {}): LabService {
   const buckets = new RegionBuckets(options.ratePerSecond ?? LOOKUP_RATE_PER_SECOND);
 
-  const lookupEvents = (request: LookupRequest, region: string): LabHttpResponse => {
+  const lookupEvents = (request: LookupRequest, region: string, account: string | undefined): LabHttpResponse => {
     const attributes = request.LookupAttributes ?? [];
     if (attributes.length > 1) return jsonError(400, 'InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.');
     const [attribute] = attributes;
@@ -165,6 +177,7 @@ export function createCloudTrailService(ctx: LabContext, options: { ratePerSecon
         : ctx.trail
             .all()
             .filter((record) => record.awsRegion === region && record.managementEvent !== false)
+            .filter((record) => account === undefined || String(record.recipientAccountId ?? options.firstAccount ?? '') === account)
             .filter((record) => {
               const at = Date.parse(record.eventTime);
               return at >= start && at <= end;
@@ -190,14 +203,22 @@ export function createCloudTrailService(ctx: LabContext, options: { ratePerSecon
       const region = regionOf(request);
       if (!region) return jsonError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
       if (operation !== 'LookupEvents') return jsonError(400, 'UnknownOperationException', `The lab's CloudTrail serves LookupEvents only, not ${operation}.`);
-      if (!buckets.take(region, ctx.now().getTime())) return jsonError(400, 'ThrottlingException', 'Rate exceeded');
+      let account: string | undefined;
+      if (options.callerAccount) {
+        const accessKeyId = /Credential=([^/,\s]+)\//.exec(request.headers.authorization ?? '')?.[1] ?? '';
+        const caller = options.callerAccount(accessKeyId, request.headers['x-amz-security-token']);
+        // A disabled opt-in region has never heard of the account's credentials.
+        if (!caller || !caller.regionUsable(region)) return jsonError(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+        account = caller.account;
+      }
+      if (!buckets.take(`${account ?? ''}|${region}`, ctx.now().getTime())) return jsonError(400, 'ThrottlingException', 'Rate exceeded');
       let body: LookupRequest;
       try {
         body = request.body.length ? (JSON.parse(request.body.toString('utf8')) as LookupRequest) : {};
       } catch {
         return jsonError(400, 'SerializationException', 'The request body is not valid JSON.');
       }
-      return lookupEvents(body, region);
+      return lookupEvents(body, region, account);
     },
     faultResponse(kind) {
       return kind === 'throttle' ? jsonError(400, 'ThrottlingException', 'Rate exceeded') : jsonError(503, 'ServiceUnavailableException', 'Service unavailable');

@@ -18,6 +18,15 @@ const samples: Record<string, unknown> = {
   access_key_ids: ['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE'],
 };
 
+/** Sample outputs where a later step fans out over them. */
+const sampleOutputs: Record<string, unknown> = {
+  role_names: ['deploy', 'wide'],
+  accounts: [
+    { account: '111122223333', regions: ['us-east-1'] },
+    { account: '444455556666', assume_role: 'arn:aws:iam::444455556666:role/OrganizationAccountAccessRole', regions: ['us-east-1', 'eu-west-1'] },
+  ],
+};
+
 interface Step {
   id: string;
   uses: string;
@@ -36,6 +45,8 @@ function evaluate(value: unknown, scope: { inputs: Record<string, unknown>; outp
   }
   const expression = match[1]!;
   if (expression === 'item') return scope.item;
+  const field = /^item\.(\w+)$/.exec(expression);
+  if (field) return (scope.item as Record<string, unknown> | undefined)?.[field[1]!];
   const input = /^inputs\.(\w+)$/.exec(expression);
   if (input) {
     expect(scope.inputs, `input ${input[1]}`).toHaveProperty(input[1]!);
@@ -53,7 +64,7 @@ function evaluate(value: unknown, scope: { inputs: Record<string, unknown>; outp
 describe('AWS example playbooks', () => {
   it('there is one per AWS action', () => {
     expect(files.sort()).toEqual(
-      ['aws-deactivate-access-key.yaml', 'aws-delete-access-key.yaml', 'aws-find-roles.yaml', 'aws-restrict-oidc-trust.yaml', 'aws-revoke-role-sessions.yaml', 'aws-revoke-user-sessions.yaml', 'aws-rotate-access-key.yaml'],
+      ['aws-deactivate-access-key.yaml', 'aws-delete-access-key.yaml', 'aws-discover-accounts.yaml', 'aws-find-roles.yaml', 'aws-restrict-oidc-trust.yaml', 'aws-revoke-role-sessions.yaml', 'aws-revoke-user-sessions.yaml', 'aws-rotate-access-key.yaml'],
     );
   });
 
@@ -85,7 +96,7 @@ describe('AWS example playbooks', () => {
         expect(parsed.success, `${file} ${step.id}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
       }
       // Later steps see this one's outputs (sample values where a list is expected)
-      outputs[step.id] = Object.fromEntries(Object.keys(action!.outputs).map((name) => [name, name === 'role_names' ? ['deploy', 'wide'] : `sample-${name}`]));
+      outputs[step.id] = Object.fromEntries(Object.keys(action!.outputs).map((name) => [name, sampleOutputs[name] ?? `sample-${name}`]));
     }
   });
 });

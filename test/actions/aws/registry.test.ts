@@ -15,6 +15,7 @@ describe('AWS actions in the registry', () => {
     expect(ids.sort()).toEqual([
       'aws.deactivate-access-key',
       'aws.delete-access-key',
+      'aws.discover-accounts',
       'aws.find-roles',
       'aws.restrict-oidc-trust',
       'aws.revoke-role-sessions',
@@ -41,10 +42,11 @@ describe('AWS actions in the registry', () => {
 
       it('declares IAM permissions, outputs, and is read-only exactly when its permissions are', () => {
         expect(action.permissions.length).toBeGreaterThan(0);
-        for (const permission of action.permissions) expect(permission).toMatch(/^(iam|sts):[A-Z][A-Za-z]+$/);
+        for (const permission of action.permissions) expect(permission).toMatch(/^(iam|sts|organizations|account|ec2):[A-Z][A-Za-z]+$/);
         expect(Object.keys(action.outputs).length).toBeGreaterThan(0);
         for (const name of action.secretOutputs ?? []) expect(action.outputs).toHaveProperty(name);
-        const writes = action.permissions.filter((permission) => isMutatingOperation(permission.split(':')[1]!));
+        // sts:AssumeRole changes nothing (it mints a session to read another account with; CloudTrail logs it readOnly).
+        const writes = action.permissions.filter((permission) => permission !== 'sts:AssumeRole' && isMutatingOperation(permission.split(':')[1]!));
         expect(action.mutating).toBe(writes.length > 0);
         if (action.mutating) expect(typeof action.compensate === 'function' || action.id === 'aws.delete-access-key').toBe(true);
       });
