@@ -1,3 +1,4 @@
+import { parse as parseYaml } from 'yaml';
 import { fingerprint } from '../engine/secret.js';
 import type { AttackOutcome, AwsLab } from './aws/index.js';
 import { evaluate, parsePolicy } from './aws/policy.js';
@@ -172,7 +173,8 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
     const org = scenario.github.orgs.find((o) => o.login.toLowerCase() === owner.toLowerCase());
     for (const workflow of repo.workflows.filter((w) => workflows.has(w.path))) {
       const content = workflow.content ?? '';
-      const envs = [...content.matchAll(/^[ \t]*environment:[ \t]*['"]?([\w.-]+)/gm)].map((m) => m[1]!);
+      const jobs = jobsOf(content);
+      const envs = jobs ? jobs.jobs.flatMap((job) => (job.environment ? [job.environment] : [])) : repo.environments.map((e) => e.name);
       for (const match of content.matchAll(/secrets\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
         const name = match[1]!;
         const upper = name.toUpperCase();
@@ -215,7 +217,7 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
 
   // IAM users' keys: held when printed (id and secret), in reachable secrets, or used by the script.
   const credentialValues = new Set<string>();
-  const heldAws: Array<{ credential: string; principalArn: string; roleArn?: string; account: string; names: string[] }> = [];
+  const heldAws: Array<{ credential: string; principalArn: string; roleArn?: string; account: string; names: string[]; policies: string[] }> = [];
   for (const account of lab.aws.state.accounts.values()) {
     for (const user of account.users.values()) {
       for (const key of user.accessKeys) {
@@ -235,7 +237,7 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
           names,
           probe: { kind: 'aws', step: { ...STEP_DEFAULTS, credential: key.id, ...(probe ?? { call: 'sts:GetCallerIdentity' }) } },
         });
-        if (isHeld) heldAws.push({ credential: key.id, principalArn: user.arn, account: account.id, names });
+        if (isHeld) heldAws.push({ credential: key.id, principalArn: user.arn, account: account.id, names, policies });
       }
     }
   }
@@ -248,7 +250,8 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
     const roleArn = role?.arn ?? `arn:aws:iam::${session.account}:role/${session.role}`;
     const policies = role ? [...role.inlinePolicies.values(), ...role.managedPolicies.values()] : [];
     const probe = probeCall(policies, at);
-    const names = [session.role, roleArn, session.access_key_id, session.id];
+    // A report that says the subject the session was minted from is still open names it too.
+    const names = [session.role, roleArn, session.access_key_id, session.id, ...(session.oidc_subject ? [session.oidc_subject] : [])];
     add({
       id: `aws-session:${session.access_key_id}`,
       kind: 'aws-session',
@@ -257,7 +260,7 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
       names,
       probe: { kind: 'aws', step: { ...STEP_DEFAULTS, credential: session.id, ...(probe ?? { call: 'sts:GetCallerIdentity' }) } },
     });
-    heldAws.push({ credential: session.id, principalArn: `arn:aws:sts::${session.account}:assumed-role/${session.role}/${session.session_name}`, roleArn, account: session.account, names });
+    heldAws.push({ credential: session.id, principalArn: `arn:aws:sts::${session.account}:assumed-role/${session.role}/${session.session_name}`, roleArn, account: session.account, names, policies });
   }
 
   // What the script minted: access keys and role sessions.
@@ -267,7 +270,8 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
     if (id.startsWith('AKIA')) {
       const found = lab.aws.state.findKey(id);
       if (!found) continue;
-      const probe = probeCall([...found.user.inlinePolicies.values(), ...found.user.managedPolicies.values()], at);
+      const policies = [...found.user.inlinePolicies.values(), ...found.user.managedPolicies.values()];
+      const probe = probeCall(policies, at);
       const names = [id, found.user.name, found.user.arn];
       add({
         id: `aws-key:${id}`,
@@ -277,13 +281,14 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
         names,
         probe: { kind: 'aws', step: { ...STEP_DEFAULTS, credential: id, ...(probe ?? { call: 'sts:GetCallerIdentity' }) } },
       });
-      heldAws.push({ credential: id, principalArn: found.user.arn, account: found.user.account, names });
+      heldAws.push({ credential: id, principalArn: found.user.arn, account: found.user.account, names, policies });
     } else {
       const session = lab.aws.state.sessions.get(id);
       if (!session || session.kind !== 'role') continue;
       const role = lab.aws.state.role(session.account, session.roleName ?? '');
       const roleArn = role?.arn ?? `arn:aws:iam::${session.account}:role/${session.roleName}`;
-      const probe = probeCall(role ? [...role.inlinePolicies.values(), ...role.managedPolicies.values()] : [], at);
+      const policies = role ? [...role.inlinePolicies.values(), ...role.managedPolicies.values()] : [];
+      const probe = probeCall(policies, at);
       const names = [session.roleName ?? '', roleArn, id];
       add({
         id: `aws-session:${id}`,
@@ -293,7 +298,7 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
         names,
         probe: { kind: 'aws', step: { ...STEP_DEFAULTS, credential: id, ...(probe ?? { call: 'sts:GetCallerIdentity' }) } },
       });
-      heldAws.push({ credential: id, principalArn: `arn:aws:sts::${session.account}:assumed-role/${session.roleName}/${session.sessionName}`, roleArn, account: session.account, names });
+      heldAws.push({ credential: id, principalArn: `arn:aws:sts::${session.account}:assumed-role/${session.roleName}/${session.sessionName}`, roleArn, account: session.account, names, policies });
     }
   }
 
@@ -303,8 +308,9 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
    * The `sub` claims a workflow's runs get (FACTS.md): the repository in the form GitHub issues
    * for it (names in GitHub's casing, or immutable ids), then `environment:<name>` for a job with
    * an environment, `pull_request` for a pull_request run, `ref:refs/heads/<branch>` otherwise.
-   * Over-approximated: every environment the workflow names, every branch its runs ran on and
-   * the default branch, pull_request when the workflow is triggered by it.
+   * Each job of the workflow: its environment, or (a job without one) every branch its runs ran
+   * on and the default branch, and pull_request when the workflow is triggered by it. A workflow
+   * the lab cannot read counts as having both kinds of job.
    */
   const subjectsOf = (repo: Scenario['github']['repos'][number], only?: ReadonlySet<string>): string[] => {
     const state = lab.github.state.repos.get(repo.full_name.toLowerCase());
@@ -312,11 +318,24 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
     const prefix = state?.oidc.useImmutableSubject ? `repo:${owner}@${orgIds.get(owner.toLowerCase()) ?? 0}/${name}@${state.id}` : `repo:${repo.full_name}`;
     const ofWorkflows = repo.workflows.filter((w) => !only || only.has(w.path));
     const runs = repo.runs.filter((run) => !only || only.has(run.workflow));
-    const contents = ofWorkflows.map((w) => w.content ?? '').join('\n');
-    const envs = new Set([...contents.matchAll(/^[ \t]*environment:[ \t]*['"]?([\w.-]+)/gm)].map((m) => m[1]!));
-    const branches = new Set([repo.default_branch, ...runs.filter((run) => run.event !== 'pull_request').map((run) => run.head_branch)]);
-    const pullRequest = /\bpull_request\b/.test(contents) || runs.some((run) => run.event === 'pull_request');
-    return [...[...branches].map((b) => `${prefix}:ref:refs/heads/${b}`), ...[...envs].map((e) => `${prefix}:environment:${e}`), ...(pullRequest ? [`${prefix}:pull_request`] : [])];
+    const envs = new Set<string>();
+    let plainJobs = ofWorkflows.length === 0;
+    let pullRequest = runs.some((run) => run.event === 'pull_request');
+    for (const workflow of ofWorkflows) {
+      const jobs = jobsOf(workflow.content);
+      if (!jobs) {
+        plainJobs = true;
+        for (const environment of repo.environments) envs.add(environment.name);
+        continue;
+      }
+      pullRequest ||= jobs.pullRequest;
+      for (const job of jobs.jobs) {
+        if (job.environment) envs.add(job.environment);
+        else plainJobs = true;
+      }
+    }
+    const branches = plainJobs ? new Set([repo.default_branch, ...runs.filter((run) => run.event !== 'pull_request').map((run) => run.head_branch)]) : new Set<string>();
+    return [...[...branches].map((b) => `${prefix}:ref:refs/heads/${b}`), ...[...envs].map((e) => `${prefix}:environment:${e}`), ...(pullRequest && plainJobs ? [`${prefix}:pull_request`] : [])];
   };
   const attackerSubjects = new Set([...repos.flatMap((repo) => subjectsOf(repo, workflows)), ...scenario.aws.sessions.filter((s) => jobSessions.has(s.id) && s.oidc_subject).map((s) => s.oidc_subject!)]);
   const workloadRepos = new Map<string, string>();
@@ -337,7 +356,7 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
             actor,
             description: `${actor === 'attacker' ? 'a token the compromised workflow can mint' : "another repository's workload"} (sub ${subject}) assumes role ${role.name} in ${role.account}`,
             // A workload's access is "cut" only where the report names its repository or subject (every restricted role is named anyway).
-            names: actor === 'attacker' ? [role.arn, role.name] : [subject, workloadRepos.get(subject)!],
+            names: actor === 'attacker' ? [role.arn, role.name, subject] : [subject, workloadRepos.get(subject)!],
             probe: { kind: 'aws', step: { ...STEP_DEFAULTS, actor, credential: `oidc:${subject}`, call: 'sts:AssumeRoleWithWebIdentity', params: { RoleArn: role.arn } } },
           });
         }
@@ -352,8 +371,13 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
       for (const credential of heldAws) {
         if (credential.roleArn === role.arn) continue;
         const principal = { type: 'AWS' as const, id: credential.principalArn, account: credential.account, ...(credential.roleArn ? { roleArn: credential.roleArn } : {}) };
-        const trust = evaluate({ principal, action: 'sts:AssumeRole', resource: role.arn, context: { 'aws:CurrentTime': at.toISOString() }, identityPolicies: [], resourcePolicy: role.trustPolicy });
+        // As STS decides (src/lab/aws/sts.ts): the trust admits the caller, and either names it
+        // within its account or the caller's own policies allow sts:AssumeRole on the role.
+        const context = { 'aws:CurrentTime': at.toISOString() };
+        const trust = evaluate({ principal, action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: [], resourcePolicy: role.trustPolicy });
         if (trust !== 'allow') continue;
+        const namesCaller = credential.account === role.account && evaluate({ principal: { ...principal, account: '' }, action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: [], resourcePolicy: role.trustPolicy }) === 'allow';
+        if (!namesCaller && evaluate({ action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: credential.policies }) !== 'allow') continue;
         add({
           id: `role-chain:${credential.credential}:${role.arn}`,
           kind: 'role-chain',
@@ -411,6 +435,29 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
     });
   }
   return capabilities;
+}
+
+/** A workflow's jobs (their environments) and whether pull_request triggers it; undefined when the YAML cannot be read. */
+function jobsOf(content: string | undefined): { jobs: Array<{ environment?: string }>; pullRequest: boolean } | undefined {
+  if (!content) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseYaml(content);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== 'object' || doc === null) return undefined;
+  const { on, jobs } = doc as { on?: unknown; jobs?: unknown };
+  if (typeof jobs !== 'object' || jobs === null) return undefined;
+  const triggers = typeof on === 'string' ? [on] : Array.isArray(on) ? on.map(String) : typeof on === 'object' && on !== null ? Object.keys(on) : [];
+  return {
+    pullRequest: triggers.includes('pull_request'),
+    jobs: Object.values(jobs as Record<string, unknown>).map((job) => {
+      const environment = (job as { environment?: unknown } | null)?.environment;
+      const name = typeof environment === 'string' ? environment : typeof environment === 'object' && environment !== null ? (environment as { name?: unknown }).name : undefined;
+      return typeof name === 'string' ? { environment: name } : {};
+    }),
+  };
 }
 
 /** The current fingerprint of a GitHub secret in the lab (undefined when it no longer exists). */

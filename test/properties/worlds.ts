@@ -85,22 +85,27 @@ export interface World {
 
 const scopeArb = fc.constantFrom<SecretScope>('repo', 'environment', 'org-selected', 'org-all');
 
+/** One of the values, drawn with the given weights (shrinks toward the first). */
+function weighted<T>(...choices: Array<[T, number]>): fc.Arbitrary<T> {
+  return fc.oneof(...choices.map(([value, weight]) => ({ arbitrary: fc.constant(value), weight })));
+}
+
 export const worldParams: fc.Arbitrary<WorldParams> = fc
   .record({
     seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
     org: fc.constantFrom('acme' as const, 'GlobexCorp' as const, 'Initech-Labs' as const),
     repo: fc.constantFrom('payments' as const, 'Payments' as const, 'fleet-api' as const, 'Web.App' as const),
-    flagCase: fc.constantFrom('exact' as const, 'lower' as const),
-    immutableSubject: fc.boolean(),
+    flagCase: weighted<'exact' | 'lower'>(['exact', 3], ['lower', 1]),
+    immutableSubject: weighted([false, 3], [true, 1]),
     privateRepo: fc.boolean(),
-    environment: fc.constantFrom('none' as const, 'prod' as const, 'staging' as const),
+    environment: weighted<'none' | 'prod' | 'staging'>(['none', 2], ['prod', 1], ['staging', 1]),
     siblingRepo: fc.boolean(),
     accounts: fc.constantFrom(1 as const, 2 as const, 3 as const),
     roles: fc.array(
       fc.record({
-        account: fc.nat({ max: 2 }),
+        account: weighted([0, 2], [1, 1], [2, 1]),
         trust: fc.constantFrom<TrustKind>('branch', 'repo-wildcard', 'org-wildcard', 'environment', 'immutable', 'mixed-case', 'pull-request', 'other-repo'),
-        named: fc.constantFrom('no' as const, 'no' as const, 'name' as const, 'arn' as const),
+        named: weighted<'no' | 'name' | 'arn'>(['no', 2], ['name', 1], ['arn', 1]),
         canMintKeys: fc.boolean(),
       }),
       { minLength: 1, maxLength: 4 },
@@ -108,8 +113,8 @@ export const worldParams: fc.Arbitrary<WorldParams> = fc
     chained: fc.option(fc.record({ fromRole: fc.nat({ max: 3 }), account: fc.nat({ max: 2 }) }), { nil: null }),
     users: fc.array(
       fc.record({
-        account: fc.nat({ max: 2 }),
-        keys: fc.constantFrom(1 as const, 2 as const),
+        account: weighted([0, 4], [1, 1], [2, 1]),
+        keys: weighted<1 | 2>([1, 3], [2, 1]),
         exposure: fc.constantFrom('secret' as const, 'secret-and-log' as const, 'log' as const, 'none' as const),
         scope: scopeArb,
       }),
@@ -119,13 +124,13 @@ export const worldParams: fc.Arbitrary<WorldParams> = fc
       fc.record({
         name: fc.constantFrom('DB_PASSWORD' as const, 'API_KEY' as const, 'SLACK_WEBHOOK' as const, 'SIGNING_KEY' as const),
         scope: scopeArb,
-        referenced: fc.boolean(),
+        referenced: weighted([false, 2], [true, 1]),
         printed: fc.boolean(),
       }),
-      { maxLength: 3, selector: (s) => s.name },
+      { maxLength: 2, selector: (s) => s.name },
     ),
-    githubToken: fc.option(fc.record({ inSecret: fc.boolean(), printed: fc.boolean(), heldByResponders: fc.boolean() }), { nil: null }),
-    npmToken: fc.option(fc.record({ printed: fc.boolean() }), { nil: null }),
+    githubToken: fc.option(fc.record({ inSecret: fc.boolean(), printed: fc.boolean(), heldByResponders: fc.boolean() }), { nil: null, freq: 2 }),
+    npmToken: fc.option(fc.record({ printed: fc.boolean() }), { nil: null, freq: 2 }),
     attacker: fc.record({ mintKey: fc.boolean(), readSecret: fc.boolean(), useStaticKey: fc.boolean() }),
     inProgressRun: fc.boolean(),
     faults: fc.constantFrom('none' as const, 'none' as const, 'none' as const, 'none' as const, 'flaky-github' as const, 'aws-throttled' as const),
