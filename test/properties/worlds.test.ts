@@ -33,6 +33,19 @@ describe('the incident world generator', () => {
     expect(built).toEqual(fc.sample(worldParams, { seed: 99, numRuns: 20 }));
   });
 
+  it("replays the n-th sampled world as fast-check's path n, which the containment test prints", () => {
+    const sampled = fc.sample(worldParams, { seed: 5, numRuns: 10 });
+    let replayed: unknown;
+    fc.assert(
+      fc.property(worldParams, (params) => {
+        replayed ??= params;
+        return true;
+      }),
+      { seed: 5, path: '7', numRuns: 1 },
+    );
+    expect(replayed).toEqual(sampled[7]);
+  });
+
   it('covers what makes containment hard', () => {
     const sample = fc.sample(worldParams, { seed: 7, numRuns: 400 });
     const seen = (values: unknown[]) => new Set(values.map(String));
