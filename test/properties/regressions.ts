@@ -60,7 +60,7 @@ export const regressions: Regression[] = [
     // restricted, and no open item names the role, the session or the subject (exit 3 for other reasons, or 0).
     name: "the job's role in another account: its session and re-assumption stay open, unnamed",
     found: 'seed 2002 path 64 (reduced)',
-    params: { ...base, accounts: 2, roles: [{ account: 1, trust: 'repo-wildcard', named: 'no', canMintKeys: false }] },
+    params: { ...base, accounts: 2, roles: [{ account: 1, trust: 'repo-wildcard', named: 'no', canMintKeys: false }, { account: 0, trust: 'branch', named: 'no', canMintKeys: false }] },
     known: 'multi-account containment (accounts area)',
   },
 ];
