@@ -61,6 +61,15 @@ describe('containment on generated incident worlds', () => {
         `${stats(results.map((r) => r.durationMs))}; exits ${[...exits].map(([code, n]) => `${code}: ${n}`).join(', ')}; ` +
         `capabilities replayed: ${results.reduce((n, r) => n + r.outcomes.length, 0)}`,
     );
+    // Why worlds exit 1 (a loud failure, never an all-clear): the failed steps, by step and reason.
+    const failures = new Map<string, number>();
+    for (const result of results) {
+      for (const step of result.failedSteps) {
+        const key = step.replace(/\[\d+\]/g, '').replace(/\(request id [^)]*\)/g, '').replace(/\b(deploy|ci-user|chained-admin)[-\w]*|AKIA[A-Z0-9]+|\d{12}/g, '…').slice(0, 140);
+        failures.set(key, (failures.get(key) ?? 0) + 1);
+      }
+    }
+    if (failures.size) console.log(`failed steps:\n${[...failures].sort((a, b) => b[1] - a[1]).map(([key, n]) => `  ${n} × ${key}`).join('\n')}`);
     const failing = results.map((result, index) => ({ result, index })).filter(({ result }) => result.violations.length > 0);
     if (failing.length === 0) return;
 
