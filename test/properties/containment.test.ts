@@ -88,7 +88,7 @@ describe('containment on generated incident worlds', () => {
         lines.push('', `shrinking: world ${first} passed when replayed alone (a fault profile's timing?)`);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        const counterexample = /Counterexample: \[([\s\S]*?)\]\n/.exec(message)?.[1] ?? message.slice(0, 4000);
+        const counterexample = (/Counterexample: \[([\s\S]*?)\]\n/.exec(message)?.[1] ?? message.slice(0, 4000)).replace(/__proto__:null,?/g, '');
         const params = /"params":(\{[\s\S]*?\}),"scenario"/.exec(counterexample)?.[1];
         lines.push('', `shrunk counterexample of world ${first} (${/Shrunk \d+ time\(s\)/.exec(message)?.[0] ?? 'not shrunk'}): ${params ?? counterexample.slice(0, 4000)}`);
       }

@@ -105,7 +105,7 @@ export const worldParams: fc.Arbitrary<WorldParams> = fc
       fc.record({
         account: weighted([0, 2], [1, 1], [2, 1]),
         trust: fc.constantFrom<TrustKind>('branch', 'repo-wildcard', 'org-wildcard', 'environment', 'immutable', 'mixed-case', 'pull-request', 'other-repo'),
-        named: weighted<'no' | 'name' | 'arn'>(['no', 2], ['name', 1], ['arn', 1]),
+        named: weighted<'no' | 'name' | 'arn'>(['no', 3], ['name', 1], ['arn', 1]),
         canMintKeys: fc.boolean(),
       }),
       { minLength: 1, maxLength: 4 },
