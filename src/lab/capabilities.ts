@@ -246,6 +246,9 @@ export function deriveCapabilities(lab: CapabilityLab, history: readonly AttackO
   const jobSessions = new Set(repos.flatMap((repo) => repo.runs.filter((run) => workflows.has(run.workflow)).flatMap((run) => run.jobs.map((job) => job.aws_session).filter((s): s is string => !!s))));
   for (const session of scenario.aws.sessions) {
     if (!jobSessions.has(session.id) && !usedCredentials.has(session.id) && !usedCredentials.has(session.access_key_id)) continue;
+    // A session that expired before the responders arrived is no longer anything the attacker holds.
+    const state = lab.aws.state.sessions.get(session.access_key_id);
+    if (state && state.expiresAt.getTime() <= at.getTime()) continue;
     const role = lab.aws.state.role(session.account, session.role);
     const roleArn = role?.arn ?? `arn:aws:iam::${session.account}:role/${session.role}`;
     const policies = role ? [...role.inlinePolicies.values(), ...role.managedPolicies.values()] : [];

@@ -88,6 +88,20 @@ describe('the lab ground truth on generated worlds', () => {
     expect(attacker).toBeGreaterThan(30);
   });
 
+  it.each(['scenarios/grafana-missed-credential.yaml', 'scenarios/nx-pull-request-target.yaml', 'scenarios/tj-actions-log-leak.yaml', 'test/fixtures/scenarios/unseen-route-planner-leak.yaml'])(
+    'on %s, lists capabilities that all work before containment',
+    async (file) => {
+      const lab = await startLab(file);
+      try {
+        const outcomes = await lab.attackCapabilities();
+        expect(outcomes.filter((o) => o.actor === 'attacker').length).toBeGreaterThan(0);
+        expect(outcomes.filter((o) => o.outcome !== 'success').map((o) => `${o.id}: ${o.detail}`)).toEqual([]);
+      } finally {
+        await lab.close();
+      }
+    },
+  );
+
   it('names the tj-actions attacker capabilities, including the other account the trust admits', async () => {
     const lab = await startLab(join('scenarios', 'tj-actions-log-leak.yaml'));
     try {
