@@ -42,8 +42,9 @@ export async function containWorld(world: World): Promise<WorldResult> {
   const dir = mkdtempSync(join(WORLDS_TMP, 'cicd-ir-world-'));
   const file = join(dir, 'scenario.json');
   writeFileSync(file, JSON.stringify(world.scenario));
-  const lab = await startLab(file, { faults: process.env.CICD_IR_WORLD_FAULTS ?? world.faults });
+  let lab: Awaited<ReturnType<typeof startLab>> | undefined;
   try {
+    lab = await startLab(file, { faults: process.env.CICD_IR_WORLD_FAULTS ?? world.faults });
     const progress = new PassThrough();
     progress.resume();
     const contain = await runContain({}, lab, {
@@ -77,7 +78,7 @@ export async function containWorld(world: World): Promise<WorldResult> {
     const failedSteps = reportText ? ((JSON.parse(reportText) as { metrics?: { steps?: { failed?: Array<{ key: string; detail?: string }> } } }).metrics?.steps?.failed ?? []).map((s) => `${s.key}: ${s.detail ?? ''}`) : [];
     return { exitCode: contain.exitCode, violations, outcomes, openItems, durationMs: Date.now() - started, failedSteps, runDir: contain.runDir };
   } finally {
-    await lab.close();
+    await lab?.close();
     if (!process.env.CICD_IR_KEEP_WORLDS) rmSync(dir, { recursive: true, force: true });
   }
 }
