@@ -84,12 +84,38 @@ async function playNpmPublish(lab: RunningLab, step: Step): Promise<{ outcome: D
  * GitHub lab, `npm:publish` ones over HTTP to the lab registry, and narrative ones (PyPI, ...)
  * are not emulated: they count only when expected open.
  */
-export async function playAfterContainment(lab: RunningLab, expectOpen: readonly string[], secrets: readonly KnownSecret[]): Promise<DrillAttack[]> {
+/**
+ * What a legitimate workload step uses, as a report would name it: the role of a session, an
+ * OIDC re-assumption's role ARN and name, a key's id and user.
+ */
+function workloadNames(lab: RunningLab, step: Step): string[] {
+  const session = lab.scenario.aws.sessions.find((s) => s.id === step.credential);
+  if (session) return [session.role, session.access_key_id];
+  if (step.credential.startsWith('oidc:')) {
+    const arn = typeof step.params.RoleArn === 'string' ? step.params.RoleArn : '';
+    return [arn, arn.split('/').pop() ?? ''].filter(Boolean);
+  }
+  const key = lab.aws.state.findKey(step.credential);
+  return key ? [step.credential, key.user.name] : [step.credential];
+}
+
+/**
+ * What a correct containment leads to for an after-containment step: an attacker's step is
+ * denied (or succeeds with a credential declared expect_open); a legitimate workload's
+ * (`actor: workload`) keeps working (`expect: success`, its default), unless the scenario says
+ * containment cuts it (`expect: denied`), and then the report must say so.
+ */
+function expectationOf(lab: RunningLab, step: Step, expectOpen: readonly string[]): DrillAttack['expected'] {
+  if (step.actor === 'workload') return step.expect === 'denied' ? 'cut' : 'success';
+  return usesOnlyExpectedOpen(lab, step, expectOpen) ? 'expected-open' : 'denied';
+}
+
+export async function playAfterContainment(lab: RunningLab, expectOpen: readonly string[], secrets: readonly KnownSecret[], reportText = ''): Promise<DrillAttack[]> {
   const aws = new Map((await lab.aws.playAttacker('after-containment')).map((outcome) => [outcome.step, outcome]));
   const attacks: DrillAttack[] = [];
   for (const [index, step] of lab.scenario.attacker.entries()) {
     if (step.phase !== 'after-containment') continue;
-    const expected = usesOnlyExpectedOpen(lab, step, expectOpen) ? 'expected-open' : 'denied';
+    const expected = expectationOf(lab, step, expectOpen);
     let outcome: DrillAttack['outcome'];
     let why: string;
     const awsOutcome = aws.get(index);
@@ -106,13 +132,28 @@ export async function playAfterContainment(lab: RunningLab, expectOpen: readonly
       outcome = 'not-emulated';
       why = 'not emulated by the lab';
     }
-    const passed = expected === 'denied' ? outcome === 'denied' : true;
-    const detail =
-      expected === 'denied'
-        ? passed
-          ? `denied as it must be: ${why}`
-          : `the attacker still succeeds after containment (${why})${step.note ? `: ${step.note}` : ''}`
-        : `${why}: uses only a credential the playbook cannot close here (expect_open); the report must list it OPEN`;
+    let passed: boolean;
+    let detail: string;
+    if (expected === 'denied') {
+      passed = outcome === 'denied';
+      detail = passed ? `denied as it must be: ${why}` : `the attacker still succeeds after containment (${why})${step.note ? `: ${step.note}` : ''}`;
+    } else if (expected === 'success') {
+      passed = outcome === 'success';
+      detail = passed ? `the legitimate workload still works: ${why}` : `containment cut a legitimate workload the scenario expects to keep working (${why})${step.note ? `: ${step.note}` : ''}`;
+    } else if (expected === 'cut') {
+      const names = workloadNames(lab, step);
+      const said = names.some((name) => reportText.includes(name));
+      passed = outcome === 'denied' && said;
+      detail =
+        outcome !== 'denied'
+          ? `the scenario expects containment to cut this workload, but it still works (${why})`
+          : said
+            ? `cut, as the scenario expects and the report says (${why})`
+            : `cut (${why}), but the report never names ${names.join(' or ')}`;
+    } else {
+      passed = true;
+      detail = `${why}: uses only a credential the playbook cannot close here (expect_open); the report must list it OPEN`;
+    }
     attacks.push({ step: index, call: step.call, credential: maskSecrets(step.credential, secrets), outcome, expected, passed, detail: maskSecrets(detail, secrets) });
   }
   return attacks;
@@ -187,7 +228,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     });
     const report = JSON.parse(await readFile(contain.reports!.find((file) => file.endsWith('report.json'))!, 'utf8')) as Timeline;
     let secrets = labSecrets(lab);
-    const attacks = await playAfterContainment(lab, expectOpen, secrets);
+    const reportText = await readFile(contain.reports!.find((file) => file.endsWith('report.json'))!, 'utf8');
+    const attacks = await playAfterContainment(lab, expectOpen, secrets, reportText);
     const findings = await huntAfterAttack(lab, contain, report, attacks);
     // Secrets the attack minted count too.
     secrets = labSecrets(lab);

@@ -18,7 +18,13 @@ export interface DrillAttack {
   credential: string;
   /** `error`: the step could not be played to an answer (a registry still failing after retries): never counted as denied. */
   outcome: 'success' | 'denied' | 'not-emulated' | 'error';
-  expected: 'denied' | 'expected-open';
+  /**
+   * `denied`: an attacker step a correct containment stops; `expected-open`: made only with a
+   * credential the playbook cannot close; `success`: a legitimate workload's step (`actor:
+   * workload`), which must keep working; a workload step the scenario expects `denied` (cut on
+   * purpose) is `cut`, and the report must name what it uses.
+   */
+  expected: 'denied' | 'expected-open' | 'success' | 'cut';
   passed: boolean;
   detail: string;
 }
@@ -65,7 +71,8 @@ export function scoreAttacks(attacks: readonly DrillAttack[], huntFindings: read
     ...used.map((finding) => `hunt: ${finding.summary}`),
   ];
   const expected = attacks.filter((attack) => attack.expected === 'expected-open');
-  const summary = `${attacks.length - expected.length} after-containment step(s) denied${expected.length ? `, ${expected.length} expected to succeed with a credential the playbook cannot close (${expected.map((a) => a.credential).join(', ')})` : ''}; hunt after the attack: ${huntFindings.filter((f) => f.kind === 'used-after-revocation').length} use(s) after revocation`;
+  const workloads = attacks.filter((attack) => attack.expected === 'success' || attack.expected === 'cut');
+  const summary = `${attacks.length - expected.length - workloads.length} after-containment step(s) denied${workloads.length ? `, ${workloads.filter((a) => a.expected === 'success').length} workload step(s) still working, ${workloads.filter((a) => a.expected === 'cut').length} cut as the report says` : ''}${expected.length ? `, ${expected.length} expected to succeed with a credential the playbook cannot close (${expected.map((a) => a.credential).join(', ')})` : ''}; hunt after the attack: ${huntFindings.filter((f) => f.kind === 'used-after-revocation').length} use(s) after revocation`;
   return { id: 'no-attacker-success', passed: problems.length === 0, reason: problems.length ? problems.join('; ') : summary };
 }
 

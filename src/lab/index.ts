@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { createAwsLab, type AwsLab } from './aws/index.js';
+import { deriveCapabilities, replayCapabilities, type Capability, type CapabilityOutcome } from './capabilities.js';
 import { createCloudTrailService } from './cloudtrail/index.js';
 import { createLabContext } from './context.js';
 import { faultProfiles, faultProfileNames } from './faults.js';
@@ -29,6 +30,13 @@ export interface RunningLab extends Lab {
   readonly aws: AwsLab;
   /** The npm registry stand-in (served for every scenario; empty without an `npm:` part). */
   readonly npm: NpmLab;
+  /**
+   * Ground truth: everything the attacker holds or can obtain in this scenario, and the
+   * legitimate workloads, as the lab saw them at start (src/lab/capabilities.ts).
+   */
+  capabilities(): readonly Capability[];
+  /** Replays every capability now, through the lab's own paths: what still works. */
+  attackCapabilities(): Promise<CapabilityOutcome[]>;
 }
 
 function resolveFaults(faults: StartLabOptions['faults']): FaultProfile {
@@ -81,9 +89,24 @@ export async function startLab(scenarioFile: string, options: StartLabOptions = 
     ec2: await serve(aws.ec2, 7),
   };
 
+  // Derived at start: trust and keys as they were when the attacker acted, before any containment.
+  const history = await aws.playAttacker('history');
+  let capabilities: Capability[] | Error;
+  try {
+    capabilities = deriveCapabilities({ scenario, github, aws, endpoints, startedAt: context.startedAt }, history);
+  } catch (error) {
+    capabilities = error instanceof Error ? error : new Error(String(error));
+  }
+  const capabilityList = (): Capability[] => {
+    if (capabilities instanceof Error) throw capabilities;
+    return capabilities;
+  };
+
   return {
     scenario,
     scenarioFile: file,
+    capabilities: capabilityList,
+    attackCapabilities: () => replayCapabilities({ scenario, github, aws, endpoints, startedAt: context.startedAt }, capabilityList()),
     context,
     github,
     aws,

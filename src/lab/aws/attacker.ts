@@ -123,6 +123,16 @@ export class AttackerRunner {
     return this.stepsOf('after-containment').map(({ step, index }) => this.playStep(step, index, this.ctx.now()));
   }
 
+  /**
+   * Plays steps that are not in the scenario's script, now, through the same path as the
+   * script's own (authentication, policy evaluation, CloudTrail): the lab's capability replay
+   * (src/lab/capabilities.ts). Credentials may be the script's `as:` names. `step` in each
+   * outcome is the index in `steps`.
+   */
+  playExtra(steps: readonly Step[]): AttackOutcome[] {
+    return steps.map((step, index) => this.playStep(step, index, this.ctx.now()));
+  }
+
   /** The phase's AWS steps in time order (ties keep the scenario's order). */
   private stepsOf(phase: Step['phase']): Array<{ step: Step; index: number }> {
     return this.steps

@@ -40,6 +40,8 @@ export interface AwsLab {
    * `after-containment` plays now. Steps on non-AWS services (`github:`, `npm:`) are skipped here.
    */
   playAttacker(phase: 'history' | 'after-containment'): Promise<AttackOutcome[]>;
+  /** Plays AWS steps that are not in the script, now, as the attacker's own are played (src/lab/capabilities.ts). */
+  playSteps(steps: readonly Scenario['attacker'][number][]): AttackOutcome[];
 }
 
 /** Writes the scenario's raw CloudTrail history; `eventTime` may be an offset (`-3d`). */
@@ -121,5 +123,6 @@ export function createAwsLab(world: Scenario['aws'], attacker: Scenario['attacke
     state,
     responderCredentials: { accessKeyId: RESPONDER_ACCESS_KEY_ID, secretAccessKey: RESPONDER_SECRET_ACCESS_KEY },
     playAttacker: async (phase) => runner.play(phase),
+    playSteps: (steps) => runner.playExtra(steps),
   };
 }

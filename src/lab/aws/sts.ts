@@ -135,6 +135,9 @@ function stsOperations(): Record<string, OperationDef> {
           sameAccount &&
           evaluate({ principal: { ...principal, account: '' }, action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: [], resourcePolicy: role.trustPolicy }) === 'allow';
         if (!namesCaller && !core.authorize(caller, 'sts:AssumeRole', role.arn, input.at, input.call.sourceIp).allowed) throw denied;
+        // An explicit deny in the caller's own policies wins even then (IAM User Guide, policy
+        // evaluation logic): AWSRevokeOlderSessions on the caller's role stops its role chaining.
+        if (namesCaller && evaluate({ action: 'sts:AssumeRole', resource: role.arn, context, identityPolicies: core.identityPolicies(caller) }) === 'explicit-deny') throw denied;
         // Role chaining limits the session to one hour (IAM User Guide, id_roles_terms-and-concepts).
         const chained = caller.kind === 'session';
         const seconds = duration(input, 3600, chained ? 3600 : role.maxSessionDuration);
