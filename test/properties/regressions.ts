@@ -45,7 +45,6 @@ export const regressions: Regression[] = [
     name: 'repository typed in another case, org-wide trust: false all-clear',
     found: 'seed 1001 path 37 (reduced)',
     params: { ...base, repo: 'Web.App', flagCase: 'lower', roles: [{ account: 0, trust: 'org-wildcard', named: 'no', canMintKeys: false }] },
-    known: 'canonical repository names (resume area: github.resolve-repos)',
   },
   {
     // A second account's role trusts `repo:acme/*`: role discovery looks only at the responder's
@@ -53,7 +52,6 @@ export const regressions: Regression[] = [
     name: "another account's role admits the repository: false all-clear",
     found: 'seed 1001 paths 9, 35 (reduced)',
     params: { ...base, accounts: 2, roles: [{ account: 0, trust: 'branch', named: 'no', canMintKeys: false }, { account: 1, trust: 'org-wildcard', named: 'no', canMintKeys: false }] },
-    known: 'multi-account containment (accounts area)',
   },
   {
     // The job's role lives in another account: its session is never revoked, the trust never
@@ -61,6 +59,5 @@ export const regressions: Regression[] = [
     name: "the job's role in another account: its session and re-assumption stay open, unnamed",
     found: 'seed 2002 path 64 (reduced)',
     params: { ...base, accounts: 2, roles: [{ account: 1, trust: 'repo-wildcard', named: 'no', canMintKeys: false }, { account: 0, trust: 'branch', named: 'no', canMintKeys: false }] },
-    known: 'multi-account containment (accounts area)',
   },
 ];
