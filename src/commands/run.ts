@@ -3,6 +3,7 @@ import type { RunResult } from '../engine/execute.js';
 import { RunCommand } from '../ui/run-command.js';
 import { resultJson, runSession, parseVars } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
+import { runVerdict, withVerdict } from '../ui/run-verdict.js';
 
 /** Flags shared by run and contain. */
 export const runFlags = {
@@ -35,8 +36,7 @@ failed, 2 bad input, 3 finished but something needs a human.`;
 
   async run(): Promise<RunResult | undefined> {
     const { args, flags } = await this.parse(Run);
-    const result = resultJson(
-      await runSession({
+    const ran = await runSession({
         playbookFile: args.playbook,
         vars: parseVars(flags.var),
         dryRun: flags['dry-run'],
@@ -47,8 +47,9 @@ failed, 2 bad input, 3 finished but something needs a human.`;
         latest: flags.latest,
         incident: flags.incident,
         concurrency: flags.concurrency,
-      }),
-    );
+      });
+    // The exit code is the containment verdict of the journal, as `contain` and the report give it.
+    const result = resultJson(flags['dry-run'] ? ran : withVerdict(ran, await runVerdict(ran)));
     this.log(runSummary(result));
     if (result.exitCode === 0) return result;
     if (this.jsonEnabled()) this.logJson(result);

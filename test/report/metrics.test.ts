@@ -209,10 +209,13 @@ describe('a secret closed through the log scan\'s fingerprint', () => {
     // Given the value showed in a run of other/app: neither acme secret held it
     const elsewhere = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('other/app', 7001, { NPM_TOKEN: planted.npm }), revoked]);
     expect([item(elsewhere, 'repo:acme/app').status, item(elsewhere, 'org:acme').status]).toEqual(['open', 'open']);
-    // Given it showed in a run of acme/web, which has no NPM_TOKEN of its own: the org secret held it
-    const web = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('acme/web', 7002, { NPM_TOKEN: planted.npm }), revoked]);
+    // Given it showed in a run of acme/web, which has no NPM_TOKEN of its own and whose inventory lists the org secret (its visibility admits web): the org secret held it
+    const web = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), inventoryOf('acme/web', [orgItem]), ...scanFinding('acme/web', 7002, { NPM_TOKEN: planted.npm }), revoked]);
     expect(item(web, 'org:acme')).toMatchObject({ status: 'revoked', open: false, at: '2026-11-25T10:05:00.000Z' });
     expect(item(web, 'repo:acme/app').open).toBe(true);
+    // Given no inventory says acme/web can read the org secret (visibility `selected` or `private` may exclude it): the value is not the org secret's, which stays OPEN
+    const hidden = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('acme/web', 7002, { NPM_TOKEN: planted.npm }), revoked]);
+    expect(item(hidden, 'org:acme')).toMatchObject({ status: 'open', open: true });
     // Given it showed in a run of acme/app: the repository's secret overrides the org's, so only it is closed
     const app = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('acme/app', 7003, { NPM_TOKEN: planted.npm }), revoked]);
     expect([item(app, 'repo:acme/app').status, item(app, 'org:acme').status]).toEqual(['revoked', 'open']);

@@ -76,7 +76,7 @@ describe('buildTimeline on the tj-actions containment journal', () => {
       ['secret:acme/webapp/AWS_SECRET_ACCESS_KEY', 'job-start', t0('16:05:20'), t0('17:08:05'), 'rotated', 3_765_000, 0, 0],
       ['secret:acme/webapp/NPM_TOKEN', 'job-start', t0('16:05:20'), t0('17:10:00'), 'rotated', 3_880_000, 0, 0],
       ['GITHUB_TOKEN run 9001 job deploy', 'job-start', t0('16:09:10'), t0('16:12:40'), 'expired', 210_000, 0, 0],
-      ['secret:acme/webapp/prod/COVERITY_API_TOKEN', 'job-start', t0('16:09:10'), undefined, 'open', undefined, 0, 0],
+      ['secret:acme/webapp:env:prod/COVERITY_API_TOKEN', 'job-start', t0('16:09:10'), undefined, 'open', undefined, 0, 0],
       ['ASIAEXAMPLESESSION01', 'issued', t0('16:09:15'), t0('17:06:10'), 'revoked', 3_415_000, 5, 0],
       ['GITHUB_TOKEN run 9002 job build', 'job-start', t0('16:31:48'), t0('16:34:05'), 'expired', 137_000, 0, 0],
       ['AKIAEXAMPLEOLDKEY001', 'first-seen', t0('16:55:03'), t0('17:08:10'), 'deactivated', 787_000, 1, 0],
