@@ -158,7 +158,9 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
   }
 
   // The hunt: with AWS credentials in play, nothing says they were not used until a hunt finished.
-  const hunts = [...c.steps].filter(([, records]) => records[0]?.action === 'aws.hunt-cloudtrail');
+  // A hunt step: aws.hunt-cloudtrail, or any step that journalled CloudTrail events.
+  const huntedBy = new Set([...c.cloudtrail.values()].map((e) => e.step).filter((step): step is string => step !== undefined));
+  const hunts = [...c.steps].filter(([key, records]) => records[0]?.action === 'aws.hunt-cloudtrail' || huntedBy.has(key) || huntedBy.has(records[0]?.step ?? ''));
   const huntDone = hunts.some(([, records]) => {
     const phase = lastPhase(records)?.phase;
     return phase === 'verified' || phase === 'unverified';
@@ -218,7 +220,9 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
   }
 
   // The run itself.
-  if (!c.runEnd && !dryRun && c.runStart) {
+  if (!c.runStart) {
+    add({ id: 'run:missing', kind: 'run', severity: 'high', blocking: true, resource: c.runId, summary: 'The journal holds no run: nothing says what was contained', reason: 'no run-start record', action: 'run the containment (cicd-ir contain) and report on its journal' });
+  } else if (!c.runEnd && !dryRun) {
     add({ id: 'run:incomplete', kind: 'run', severity: 'high', blocking: true, resource: c.runId, summary: 'The run did not finish (no run-end in the journal)', reason: 'crashed, interrupted or still running', action: `continue the run: ${resume}` });
   }
   if (c.runEnd && c.runEnd.exitCode === ExitCode.StepFailed && failedSteps === 0 && !dryRun) {
