@@ -173,8 +173,12 @@ describe('report of a real contain run in the lab', () => {
     expect(m.credentials.items.find((i) => i.name === 'NPM_TOKEN')!.note).toContain('found in the log of run 9123456701');
     // And nothing is left open: the log's findings stay findings, but every value they name is dead
     // (the hunt's findings, what the attacker did, stay for a human to review)
-    expect(report.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([]);
-    expect(report.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'used-after-job-end', 'used-after-job-end']);
+    expect(report.verdict.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([]);
+    expect(report.verdict.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'used-after-job-end', 'used-after-job-end']);
+    // And the verdict is contained (exit 0): those high findings are listed to act on, none blocks
+    expect(report.verdict).toMatchObject({ contained: true, exitCode: 0, blocking: 0 });
+    expect(report.verdict.openItems.every((i) => !i.blocking && i.action.length > 0)).toBe(true);
+    expect(report.status).toBe('succeeded');
     expect(report.findings.filter((f) => f.kind === 'secret-in-log')).toHaveLength(4);
     // And the exposing run's log is gone from GitHub, a redacted copy kept in the run folder
     const deleted = journal.find((r) => r.type === 'step' && r.key === 'delete-logs' && r.phase === 'verified');
@@ -278,6 +282,10 @@ describe('report of a real contain run in the lab', () => {
       GITHUB_TOKEN: 'expired',
       'repo:lumen-labs/lumen:environment:release': 'revoked',
     });
+    // And the verdict says so whatever the engine's exit was: not contained, exit 3, the report's status needs-human
+    expect(report.verdict).toMatchObject({ contained: false, exitCode: 3 });
+    expect(report.verdict.openItems.filter((i) => i.blocking && i.kind === 'credential').map((i) => i.resource).sort()).toEqual(['ARTIFACTS_AWS_ACCESS_KEY_ID', 'ARTIFACTS_AWS_SECRET_ACCESS_KEY', 'NPM_TOKEN']);
+    expect(report.status).toBe('needs-human');
     // And the steps the playbook skipped (no aws_user: no key rotation) are counted as skipped,
     // neither verified nor unverified, as the journal says
     const lastPhase = new Map<string, string>();
