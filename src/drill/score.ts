@@ -28,16 +28,21 @@ export interface DrillAttack {
  * CLI's exit code comes from), except for open items the scenario declares the playbook cannot
  * close (`expect_open`), and the containment steps must be verified within the SLO.
  */
-export function scoreTimeToContain(report: Timeline, sloMs: number, expectOpen: readonly string[] = []): DrillCriterion {
+export function scoreTimeToContain(report: Timeline, sloMs: number, expectOpen: readonly string[] = [], expectFindings: readonly string[] = []): DrillCriterion {
   const v = report.verdict;
   const t = report.metrics.timeToContain;
-  const expected = (item: Timeline['verdict']['openItems'][number]) => item.kind === 'credential' && expectOpen.some((name) => item.resource === name || item.summary.includes(name));
+  type Item = Timeline['verdict']['openItems'][number];
+  const findingKind = (item: Item) => item.summary.slice(0, item.summary.indexOf(':'));
+  const expected = (item: Item) =>
+    (item.kind === 'credential' && expectOpen.some((name) => item.resource === name || item.summary.includes(name))) || (item.kind === 'finding' && expectFindings.includes(findingKind(item)));
+  const missing = expectFindings.filter((kind) => !v.openItems.some((item) => item.kind === 'finding' && findingKind(item) === kind));
+  if (missing.length) return { id: 'time-to-contain', passed: false, reason: `the scenario expects open finding(s) ${missing.join(', ')}, but the verdict does not list them` };
   const blocking = v.openItems.filter((item) => item.blocking && !expected(item));
   if (blocking.length) return { id: 'time-to-contain', passed: false, reason: `not contained (exit ${v.exitCode}): ${blocking.map((item) => item.summary).join('; ')}` };
   const durationMs = v.durationMs ?? t.durationMs;
   if (durationMs === undefined) return { id: 'time-to-contain', passed: false, reason: `${t.status}: the journal gives no duration (${t.text})` };
   const within = durationMs <= sloMs;
-  const open = v.contained ? '' : ` (open only as expected: ${expectOpen.join(', ')})`;
+  const open = v.contained ? '' : ` (open only as expected: ${[...expectOpen, ...expectFindings].join(', ')})`;
   return { id: 'time-to-contain', passed: within, reason: `contained in ${formatDuration(durationMs)}${open} (SLO ${formatDuration(sloMs)})${within ? '' : ': over the SLO'}` };
 }
 

@@ -18,7 +18,7 @@ export function verdictText(verdict: Verdict): string[] {
   const lines = [
     '',
     verdict.contained
-      ? `CONTAINED: ${verdict.text} (exit ${verdict.exitCode})`
+      ? `${verdict.text.startsWith('contained') ? verdict.text.replace(/^contained/, 'CONTAINED') : `CONTAINED: ${verdict.text}`} (exit ${verdict.exitCode})`
       : `NOT CONTAINED YET: ${blocking.length} open item(s) need a human (exit ${verdict.exitCode}):`,
     ...blocking.flatMap(item),
   ];

@@ -5,6 +5,7 @@ import { renderReport } from '../../src/report/index.js';
 import { buildTimeline } from '../../src/report/timeline.js';
 import { verdictOf } from '../../src/report/verdict.js';
 import { withVerdict } from '../../src/ui/run-verdict.js';
+import { scoreTimeToContain } from '../../src/drill/score.js';
 
 const RUN = 'run-verdict-1';
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 25, 10, minute)).toISOString();
@@ -189,5 +190,20 @@ describe('secret scope accounting', () => {
     expect(open([inventory('acme/web', items), rotated('secret:acme/web/NPM_TOKEN')])).toEqual(['org:acme/NPM_TOKEN']);
     // Given acme's own org secret was written: closed
     expect(open([inventory('acme/web', items), rotated('secret:org:acme/NPM_TOKEN')])).toEqual([]);
+  });
+});
+
+describe('drill time-to-contain from the verdict', () => {
+  it('fails on any blocking item the scenario does not expect, and passes when only expected ones are open', () => {
+    // Given a contained run but for a critical pull_request_target finding
+    const prt = { type: 'finding', step: 'audit-runs[0]', finding: { kind: 'untrusted-trigger', severity: 'critical', resource: 'github:acme/web/actions/runs/7', summary: 'run 7 was triggered by pull_request_target' } };
+    const report = buildTimeline(journal([start, ...step('disable[0]', 'github.disable-workflow', { phase: 'verified', verify: { verified: true } }), prt, end('succeeded', 0)]), { now: new Date(at(59)) });
+    // When scored without, then with, the scenario expecting that finding
+    const strict = scoreTimeToContain(report, 600_000);
+    const expected = scoreTimeToContain(report, 600_000, [], ['untrusted-trigger']);
+    // Then only the second passes, and a finding expected but not listed fails
+    expect(strict).toMatchObject({ passed: false, reason: 'not contained (exit 3): untrusted-trigger: run 7 was triggered by pull_request_target' });
+    expect(expected.passed).toBe(true);
+    expect(scoreTimeToContain(report, 600_000, [], ['new-workflow-file']).passed).toBe(false);
   });
 });
