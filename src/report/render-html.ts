@@ -161,7 +161,7 @@ export function renderHtml(t: Timeline): string {
   const v = t.verdict;
   const items = v.openItems;
   const itemHtml = (i: (typeof items)[number]) => `<li>${sevBadge(i.severity)}${i.blocking ? '' : '<i>not blocking</i> '}${h(i.summary)}<br><span class="who">Do: ${h(i.action)}</span></li>`;
-  const verdictLine = `<p class="verdict ${v.contained ? 'good' : v.status === 'plan-only' ? '' : 'bad'}" id="verdict"><b>${v.contained ? 'CONTAINED' : v.status === 'plan-only' ? 'PLAN ONLY' : 'NOT CONTAINED'}</b>: ${h(v.text)} · exit ${h(v.exitCode)}</p>`;
+  const verdictLine = `<p class="verdict ${v.contained ? 'good' : v.status === 'plan-only' ? '' : 'bad'}" id="verdict"><b>${v.contained ? 'CONTAINED' : v.status === 'plan-only' ? 'PLAN ONLY' : 'NOT CONTAINED'}</b>: ${h(v.status === 'not-contained' ? `${v.blocking} open item(s) need a human${v.exitCode === 1 ? ', a step failed' : ''}` : v.text)} · exit ${h(v.exitCode)}</p>`;
   const openBlock =
     items.length === 0
       ? `<section class="open none" id="open-items"><h2>Open items</h2>${verdictLine}<p>Nothing open.</p></section>`

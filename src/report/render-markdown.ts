@@ -39,7 +39,8 @@ export function renderMarkdown(t: Timeline): string {
     out.push('');
   }
   const v = t.verdict;
-  out.push(`- **${v.contained ? 'CONTAINED' : v.status === 'plan-only' ? 'PLAN ONLY' : 'NOT CONTAINED'}** (exit ${v.exitCode}): ${text(v.text)}`);
+  const headline = v.status === 'not-contained' ? `${v.blocking} open item(s) need a human${v.exitCode === 1 ? ', a step failed' : ''}` : v.text;
+  out.push(`- **${v.contained ? 'CONTAINED' : v.status === 'plan-only' ? 'PLAN ONLY' : 'NOT CONTAINED'}** (exit ${v.exitCode}): ${text(headline)}`);
   out.push(`- Run: \`${t.runId.replace(/`/g, "'")}\`${t.playbook ? ` · playbook ${text(t.playbook)}` : ''} · status **${t.status}**`);
   out.push(`- Started ${shortTime(t.startedAt)} · ended ${shortTime(t.endedAt)} · report generated ${shortTime(t.generatedAt)}`);
   out.push(`- Time to contain: **${text(m.timeToContain.text)}**`);

@@ -6,6 +6,7 @@ import type { RunningLab } from '../../src/lab/index.js';
 import {
   CONTAIN_PLAYBOOK,
   containWithoutHunt,
+  onlyTheHuntOpen,
   incidentFlags,
   journalLines,
   labEnv,
@@ -124,8 +125,10 @@ async function uninterrupted(playbook: string, out: string): Promise<Baseline> {
   const lab = await labFor();
   try {
     const run = await spawnCliAsync(['contain', ...incidentFlags(lab), '--yes', '--out', out, '--playbook', playbook], labEnv(lab)).done;
-    // Contained: every credential closed (the npm token the log printed is revoked on the lab's registry).
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    // Contained: every credential closed (the npm token the log printed is revoked on the lab's
+    // registry); without the hunt step, the verdict keeps the missing hunt open (exit 3).
+    if (playbook === CONTAIN_PLAYBOOK) expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    else onlyTheHuntOpen(run);
     return { world: worldOf(lab), counts: mutationCounts(lab) };
   } finally {
     await lab.close();
@@ -189,8 +192,10 @@ describe('contain survives SIGKILL at any point and --resume finishes it exactly
 
       // Then: it succeeds, and the world is the one an uninterrupted run leaves (the secrets
       // hold the user's one active key), but for the orphan key when the secret was lost.
-      expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(0);
-      expect(last.stdout).not.toMatch(/NOT CONTAINED YET/);
+      if (point.full) {
+        expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(0);
+        expect(last.stdout).not.toMatch(/NOT CONTAINED YET/);
+      } else onlyTheHuntOpen(last);
       expect(worldOf(lab)).toEqual(secretLost ? withOrphanKey(baseline.world) : baseline.world);
       // No action applied twice: one CreateAccessKey (two when its secret was lost), and no
       // other mutation more often than once per attempt (idempotent overwrites re-sent when the
@@ -208,6 +213,7 @@ describe('contain survives SIGKILL at any point and --resume finishes it exactly
       const journal = readJournal(run!.journal);
       expect(journal.torn).toBeUndefined();
       expect(journal.skipped).toHaveLength(point.torn ? 1 : 0);
+      // (The engine's own run-end: every step verified; the verdict above adds the missing hunt.)
       expect(journal.records.at(-1)).toMatchObject({ type: 'run-end', status: 'succeeded', exitCode: 0 });
       expect(new Set(journal.records.map((r) => r.seq)).size).toBe(journal.records.length);
       // And no secret the lab minted reached the output or the run folder.
