@@ -3,7 +3,7 @@ import {
   AWS_SECRET_CANDIDATE,
   AWS_SECRET_CONTEXT,
   familyOf,
-  GENERIC_ASSIGNMENT,
+  findAssignments,
   INLINE_PRIVATE_KEY,
   KNOWN_DETECTORS,
   previewOf,
@@ -92,7 +92,7 @@ const GROUP = /^##\[group\](.*)$/;
 /** How many lines after an AWS key id a 40-character string still counts as its secret. */
 const AWS_WINDOW_LINES = 5;
 /** A line without any of these cannot hold a known token format. */
-const KNOWN_GUARD = /gh[pousr]_|github_pat_|npm_|AKIA|ASIA|xox[bpars]-|AIza|k_live_|eyJ/;
+const KNOWN_GUARD = /gh[pousr]_|github_pat_|npm_|AKIA|ASIA|xox[bpars]-|AIza|k_live_|eyJ|pypi-|dckr_pat_|gl(?:pat|dt|rt|ptt|cbt|oas)-|sk-|sig=/;
 /** A line without any of these cannot hold a generic secret assignment. */
 const GENERIC_GUARD = /secret|token|passw|pwd|api[_-]?key|access[_-]?key|credential|auth/i;
 const PRIVATE_KEY_MAX_LINES = 200;
@@ -124,9 +124,31 @@ function* base64Runs(text: string): Generator<{ index: number; run: string }> {
   }
 }
 
+/**
+ * The spans of one line kept sorted by start, so "does this overlap one already found" is a
+ * binary search: a line of thousands of tokens made the linear check quadratic. Spans never
+ * overlap each other (each is added only after that check, runner entries come from one
+ * non-overlapping match), so their ends are sorted too and the span starting last before `end`
+ * is the only one that can reach past `start`.
+ */
 function overlaps(spans: Span[], start: number, end: number): boolean {
-  for (const span of spans) if (start < span.end && end > span.start) return true;
-  return false;
+  const index = firstStartingAtOrAfter(spans, end);
+  return index > 0 && spans[index - 1]!.end > start;
+}
+
+function firstStartingAtOrAfter(spans: Span[], position: number): number {
+  let low = 0;
+  let high = spans.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (spans[mid]!.start < position) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function insertSpan(spans: Span[], span: Span): void {
+  spans.splice(firstStartingAtOrAfter(spans, span.start), 0, span);
 }
 
 function unescapeJsonString(escaped: string): string {
@@ -177,7 +199,7 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
   const found: Found[] = [];
   const spans: Span[] = [];
   const add = (start: number, end: number, item: Found) => {
-    spans.push({ start, end, replacement: previewOf(item.prefix, item.value) });
+    insertSpan(spans, { start, end, replacement: previewOf(item.prefix, item.value) });
     found.push(item);
   };
 
@@ -210,8 +232,8 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
 
   let keyIdOnLine: string | undefined;
   for (const detector of hasKnown ? KNOWN_DETECTORS : []) {
-    for (const match of text.matchAll(detector.regex)) {
-      const value = match[0];
+    for (const match of detector.find(text)) {
+      const value = match.value;
       if (overlaps(spans, match.index, match.index + value.length)) continue;
       const kind = typeof detector.kind === 'function' ? detector.kind(value) : detector.kind;
       const item: Found = { kind, value, prefix: detector.prefix(value), depth };
@@ -235,13 +257,13 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
     }
   }
 
-  for (const match of GENERIC_GUARD.test(text) ? text.matchAll(GENERIC_ASSIGNMENT) : []) {
-    const value = match[2]!;
-    const start = match.index + match[0].length - value.length;
+  for (const match of GENERIC_GUARD.test(text) ? findAssignments(text) : []) {
+    const value = match.value;
+    const start = match.index;
     if (overlaps(spans, start, start + value.length)) continue;
     // `***` is GitHub's mask; `$X` / `${{ ... }}` is a reference, not a value.
     if (value.includes('***') || value.startsWith('$') || shannonEntropy(value) < options.entropyThreshold) continue;
-    add(start, start + value.length, { kind: 'generic-secret', value, prefix: '', depth, name: match[1]! });
+    add(start, start + value.length, { kind: 'generic-secret', value, prefix: '', depth, name: match.name });
   }
 
   if (depth < options.maxDepth) {
@@ -256,7 +278,7 @@ function analyse(text: string, depth: number, options: { entropyThreshold: numbe
       if (/^[A-Za-z0-9+/=\s]+$/.test(decoded) && /\s/.test(decoded.trim())) decoded = decoded.replace(/\s+/g, '');
       const inner = analyse(decoded, depth + 1, options);
       if (inner.found.length === 0) continue;
-      spans.push({ start: match.index, end: match.index + run.length, replacement: `[base64 ****…(${run.length}) holding ${inner.found.length} credential(s), redacted]` });
+      insertSpan(spans, { start: match.index, end: match.index + run.length, replacement: `[base64 ****…(${run.length}) holding ${inner.found.length} credential(s), redacted]` });
       found.push(...inner.found);
     }
   }
@@ -287,13 +309,16 @@ function classifyValue(value: string): { kind: HitKind; value: string; prefix: s
     return { kind: 'private-key', value: pemBody(value), prefix: `-----BEGIN ${type}PRIVATE KEY-----` };
   }
   for (const detector of KNOWN_DETECTORS) {
-    detector.regex.lastIndex = 0;
-    const match = detector.regex.exec(value);
-    detector.regex.lastIndex = 0;
-    if (match && match[0].length === value.length) {
+    const match = first(detector.find(value));
+    if (match && match.index === 0 && match.value.length === value.length) {
       return { kind: typeof detector.kind === 'function' ? detector.kind(value) : detector.kind, value, prefix: detector.prefix(value) };
     }
   }
+  return undefined;
+}
+
+function first<T>(items: Iterable<T>): T | undefined {
+  for (const item of items) return item;
   return undefined;
 }
 
