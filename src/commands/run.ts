@@ -19,8 +19,9 @@ export default class Run extends RunCommand {
   static override summary = 'Run a playbook: plan, apply and verify each step, journalled.';
   static override description = `Steps run as a graph: independent ones concurrently, dependent ones in order. Every phase is
 written to .cicd-ir/runs/<run-id>/journal.jsonl before the next begins, so --resume continues a
-crashed or failed run without applying a completed step twice. Exit 0 done and verified, 1 a step
-failed, 2 bad input, 3 finished but something needs a human.`;
+crashed or failed run without applying a completed step twice. The exit code is the containment
+verdict of the journal, as for contain: 0 nothing open, 1 a step failed, 2 bad input, 3 finished
+but something needs a human (listed with what to do).`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --dry-run',
