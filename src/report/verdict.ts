@@ -60,7 +60,6 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
     const base = { id: `step:${key}`, kind: 'step' as const, resource: key, journalSeq: last.seq };
     switch (last.phase) {
       case 'verified':
-      case 'planned':
         break;
       case 'skipped': {
         const reason = last.reason ?? 'skipped';
@@ -86,6 +85,8 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
         add({ ...base, severity: 'medium', blocking: true, summary: `Step ${key} (${last.action}) applied, never verified`, reason: 'applied, never verified', action: `continue the run to verify it: ${resume}` });
         break;
       case 'start':
+      case 'planned':
+        // A wet run plans each key just before applying it: ending there, it was never applied.
         if (dryRun) break;
         add({ ...base, severity: 'high', blocking: true, summary: `Step ${key} (${last.action}) never finished`, reason: 'the run stopped while the step was running', action: `continue the run: ${resume}` });
         break;
