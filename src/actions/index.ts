@@ -8,6 +8,7 @@ import { disableActions } from './github/disable-actions.js';
 import { disableWorkflow } from './github/disable-workflow.js';
 import { findWorkflowUses } from './github/find-workflow-uses.js';
 import { inventory } from './github/inventory.js';
+import { resolveRepos } from './github/resolve-repos.js';
 import { revokeTokens } from './github/revoke-tokens.js';
 import { rotateSecret } from './github/rotate-secret.js';
 import { deactivateAccessKey } from './aws/deactivate-access-key.js';
@@ -53,6 +54,7 @@ export const actions: readonly ActionDefinition[] = [
   auditRuns,
   revokeToken,
   auditPublishes,
+  resolveRepos,
 ];
 
 export function findAction(id: string): ActionDefinition | undefined {

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import { redact } from '../engine/secret.js';
 import { faultProfileNames } from '../lab/faults.js';
 import { RunCommand } from '../ui/run-command.js';
-import { runContain, type ContainResult } from '../ui/contain-session.js';
+import { CONTAIN_PLAYBOOK, runContain, type ContainResult } from '../ui/contain-session.js';
+import { preflight } from '../ui/preflight.js';
 import { withLab } from '../ui/lab-session.js';
 import { resultJson } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
@@ -57,8 +58,10 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
   async run(): Promise<ContainResult | undefined> {
     const { flags } = await this.parse(Contain);
     const result = resultJson(
-      await withLab(flags.lab, flags.faults, (lab) =>
-        runContain(flags, lab, {
+      await withLab(flags.lab, flags.faults, async (lab) => {
+        // Flags, files and credentials are checked before a run folder opens (exit 2, the fix named).
+        await preflight({ playbookFile: flags.playbook ?? CONTAIN_PLAYBOOK, since: flags.since, tokensFile: flags['tokens-file'], provider: lab?.providerConfig, resume: Boolean(flags.resume || flags.latest) });
+        return runContain(flags, lab, {
           ...(flags.playbook && { playbookFile: flags.playbook }),
           dryRun: flags['dry-run'],
           yes: flags.yes,
@@ -67,8 +70,8 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
           resume: flags.resume,
           latest: flags.latest,
           concurrency: flags.concurrency,
-        }),
-      ),
+        });
+      }),
     );
     if (!this.jsonEnabled()) this.log(containSummary(result));
     if (result.exitCode === 0) return result;

@@ -1,18 +1,18 @@
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../ui/base-command.js';
 import { ExitCode } from '../engine/exit-codes.js';
 import { findingKey, followHunt, hunt, requestFromFlags, type HuntClients, type HuntRequest, type HuntResult } from '../hunt/index.js';
 import { withLab } from '../ui/lab-session.js';
 import { formatFindings } from '../hunt/format.js';
 
 /** `cicd-ir hunt`: was a compromised credential used after it should have died, and did anything succeed? */
-export default class Hunt extends Command {
+export default class Hunt extends BaseCommand {
   static override summary = 'Hunt CloudTrail for use of compromised credentials.';
   static override description = 'Exit 3 when a critical finding exists (a call succeeded after revocation: containment failed), 0 otherwise.';
   static override examples = [
     '<%= config.bin %> hunt --access-key-id ASIA... --cutoff 2026-11-20T12:30:00Z --region us-east-1 --region eu-west-1',
     '<%= config.bin %> hunt --source files --path s3://trail-bucket/org --oidc-subject repo:acme/web:ref:refs/heads/main --job-completed-at 2026-11-20T12:10:00Z',
   ];
-  static override enableJsonFlag = true;
   static override flags = {
     source: Flags.string({ options: ['api', 'files', 'athena'], default: 'api', description: 'where CloudTrail records come from' }),
     path: Flags.string({ description: 'files source: a directory, a file, or s3://bucket/prefix (AWSLogs layout)' }),

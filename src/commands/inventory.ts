@@ -1,6 +1,7 @@
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import type { Finding } from '../actions/define.js';
-import { CicdIrError } from '../engine/errors.js';
+import { CicdIrError, UsageError } from '../engine/errors.js';
+import { BaseCommand } from '../ui/base-command.js';
 import type { InventoryItem } from '../engine/evidence.js';
 import { buildInventory } from '../github/inventory.js';
 import { inventoryTable, workflowUsesTable } from '../github/inventory-table.js';
@@ -11,7 +12,7 @@ export type InventoryOutput =
   | { repos: Array<{ repo: string; items: InventoryItem[]; findings: Finding[] }> }
   | { org: string; pattern: string; matches: WorkflowUse[] };
 
-export default class Inventory extends Command {
+export default class Inventory extends BaseCommand {
   static override summary = 'Show what a workflow can reach (secrets, tokens, OIDC subjects) and how to rotate each.';
   static override description = `Reads workflow files and resolves every secret they reach against the repository, its
 environments and the organization secrets visible to it; follows secrets: inherit through
@@ -27,7 +28,6 @@ organization that use an action instead.`;
     "<%= config.bin %> <%= command.id %> --org acme --workflow-uses 'tj-actions/changed-files@*'",
   ];
 
-  static override enableJsonFlag = true;
 
   static override flags = {
     repo: Flags.string({ description: 'repository owner/name (repeatable)', multiple: true, exactlyOne: ['repo', 'org'] }),
@@ -64,10 +64,10 @@ organization that use an action instead.`;
       }
       return { repos };
     } catch (error) {
-      if (error instanceof CicdIrError) this.error(error.message, { exit: error.exitCode });
+      if (error instanceof CicdIrError) throw error;
       const status = (error as { status?: unknown }).status;
       // A repository or organization the token cannot see, or a bad token: the input is wrong.
-      if (status === 401 || status === 404) this.error(`GitHub answered ${status}: ${(error as Error).message}`, { exit: 2 });
+      if (status === 401 || status === 404) throw new UsageError(`GitHub answered ${status}: ${(error as Error).message}`, ['check the repository name and that the token can read it']);
       throw error;
     }
   }

@@ -1,11 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Args, Command, Flags, type Interfaces } from '@oclif/core';
-import { CicdIrError, UsageError } from '../engine/errors.js';
+import { Args, Flags } from '@oclif/core';
+import { UsageError } from '../engine/errors.js';
+import { BaseCommand } from '../ui/base-command.js';
 import { parseFormats, REPORT_FORMATS, writeReports } from '../report/index.js';
 
 /** `cicd-ir report RUN`: writes the timeline report of a run from its journal. */
-export default class Report extends Command {
+export default class Report extends BaseCommand {
   static override summary = 'Write the timeline report of a run (Markdown, HTML, JSON, Timesketch).';
   static override description =
     'Reads the run journal and writes report.md, report.html, report.json and timesketch.jsonl/.csv ' +
@@ -16,7 +17,6 @@ export default class Report extends Command {
     '<%= config.bin %> report .cicd-ir/runs/2025-03-14T17-05-00Z-ir-2025-0314 --format md,html',
     '<%= config.bin %> report RUN_ID --format timesketch --out ./for-timesketch --json',
   ];
-  static override enableJsonFlag = true;
   static override args = {
     run: Args.string({ description: 'run id (under --runs-dir) or the path of a run folder', required: true }),
   };
@@ -33,12 +33,6 @@ export default class Report extends Command {
     const files = await writeReports(runDir, formats, flags.out ? { outDir: flags.out } : {});
     if (!this.jsonEnabled()) for (const file of files) this.log(file);
     return { runDir, files };
-  }
-
-  /** oclif exits with `err.oclif.exit`; cicd-ir errors carry their code (2 for bad input) in `exitCode`. */
-  protected override async catch(error: Interfaces.CommandError): Promise<unknown> {
-    if (error instanceof CicdIrError) Object.assign(error, { oclif: { exit: error.exitCode } });
-    return super.catch(error);
   }
 }
 

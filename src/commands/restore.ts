@@ -7,6 +7,10 @@ import { RunCommand } from '../ui/run-command.js';
 import { resultJson } from '../ui/run-session.js';
 import { commandRuntime } from '../ui/runtime.js';
 import { formatTable } from '../ui/table.js';
+import { checkRestoreTarget, firstRunStart, runTarget } from '../ui/run-target.js';
+import { readJournal } from '../engine/journal.js';
+import { JOURNAL_FILE } from '../engine/run-dir.js';
+import { join } from 'node:path';
 
 export default class Restore extends RunCommand {
   static override summary = 'Undo a containment run from its journal, newest change first; never gives a credential back.';
@@ -25,6 +29,8 @@ export default class Restore extends RunCommand {
     const { args, flags } = await this.parse(Restore);
     if (Boolean(args.run) === flags.latest) throw new UsageError('give exactly one of RUN or --latest', ['e.g. cicd-ir restore --latest --dry-run']);
     const source = describeSourceRun(args.run ?? latestContainmentRun(flags.out), flags.out);
+    // Never undo a lab run against the real endpoints (its trust documents on real roles of the same name).
+    checkRestoreTarget(source.runId, firstRunStart(readJournal(join(source.runDir, JOURNAL_FILE)).records)?.target, runTarget(undefined, undefined));
     const terminal = processTerminal();
     const dryRun = flags['dry-run'];
     if (!dryRun && !flags.yes && !terminal.interactive) {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import type { RunResult } from '../engine/execute.js';
+import { preflight } from '../ui/preflight.js';
 import { RunCommand } from '../ui/run-command.js';
 import { resultJson, runSession, parseVars } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
@@ -24,7 +25,7 @@ verdict of the journal, as for contain: 0 nothing open, 1 a step failed, 2 bad i
 but something needs a human (listed with what to do).`;
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --dry-run',
+    '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --var since=2026-11-25T14:00:00Z --var incident=IR-42 --dry-run',
     '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --latest --yes',
   ];
 
@@ -37,9 +38,11 @@ but something needs a human (listed with what to do).`;
 
   async run(): Promise<RunResult | undefined> {
     const { args, flags } = await this.parse(Run);
+    const vars = parseVars(flags.var);
+    await preflight({ playbookFile: args.playbook, since: typeof vars.since === 'string' ? vars.since : undefined, tokensFile: typeof vars.tokens_file === 'string' ? vars.tokens_file : undefined, resume: Boolean('resume' in flags && (flags.resume || flags.latest)) });
     const ran = await runSession({
         playbookFile: args.playbook,
-        vars: parseVars(flags.var),
+        vars,
         dryRun: flags['dry-run'],
         yes: flags.yes,
         json: this.jsonEnabled(),

@@ -33,7 +33,7 @@ export async function awsIdentity(clients: Clients, signal?: AbortSignal): Promi
           check: 'aws identity',
           status: credentials ? 'missing' : 'unknown',
           detail: `STS GetCallerIdentity failed: ${code}: ${message}`,
-          fix: credentials ? 'set AWS credentials (AWS_PROFILE / aws sso login / env), or --profile' : 'check AWS_REGION, endpoint settings and the network',
+          fix: credentials ? 'set AWS credentials: AWS_PROFILE (after aws sso login for an SSO profile), or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY' : 'check AWS_REGION, endpoint settings and the network',
         },
       ],
     };

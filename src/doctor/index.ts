@@ -33,10 +33,19 @@ export interface DoctorReport {
   checks: Check[];
 }
 
-/** The permissions the actions declare, split by side: `github:*` strings and AWS actions (`iam:PutRolePolicy`). */
-export function requiredPermissions(actions: readonly ActionDefinition[]): { github: string[]; aws: string[] } {
+/**
+ * The permissions the actions declare, split by side: `github:*` strings, `npm:*` strings (the
+ * registry's token, which no simulator knows) and AWS actions (`iam:PutRolePolicy`), the only
+ * ones IAM's policy simulator is asked about.
+ */
+export function requiredPermissions(actions: readonly ActionDefinition[]): { github: string[]; aws: string[]; npm: string[] } {
   const all = [...new Set(actions.flatMap((action) => action.permissions))].sort();
-  return { github: all.filter((permission) => permission.startsWith('github:')), aws: all.filter((permission) => !permission.startsWith('github:')) };
+  const side = (permission: string) => permission.split(':')[0];
+  return {
+    github: all.filter((permission) => side(permission) === 'github'),
+    npm: all.filter((permission) => side(permission) === 'npm'),
+    aws: all.filter((permission) => side(permission) !== 'github' && side(permission) !== 'npm'),
+  };
 }
 
 /** The registry's definitions of the actions a playbook uses (each once). */
@@ -75,6 +84,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       checks.push(...githubPermissionChecks({ type: 'invalid' }, needed.github));
     }
   }
+
+  // npm permissions (needed.npm) are not checked here: the registry has no API that lists a
+  // token's rights, and IAM's simulator would answer about an AWS action that does not exist.
 
   if (needed.aws.length > 0 || (options.regions?.length ?? 0) > 0) {
     const found = await awsIdentity(options.clients, options.signal);

@@ -10,7 +10,7 @@ import { BugError, UsageError, ValidationError } from './errors.js';
 import type { EngineEvent, RunStatus, StepOutcome, StepStatus } from './events.js';
 import { ExitCode } from './exit-codes.js';
 import { evaluate, evaluateCondition, Unresolved, type ExpressionScope } from './expressions.js';
-import { JournalWriter, readJournal, type JournalEntry, type JournalRecord } from './journal.js';
+import { JournalWriter, readJournal, type JournalEntry, type JournalRecord, type RunTarget } from './journal.js';
 import { acquireRunLock } from './lock.js';
 import type { InputValues, Playbook, Step } from './model.js';
 import { dependencyGraph, findCycle, stepReferences } from './plan.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
   onEvent?: (event: EngineEvent) => void;
   /** Connects the clients' `ProviderConfig.onApiCall` to this run's journal (see ApiCallRelay). */
   apiCalls?: ApiCallRelay;
+  /** The endpoints the run goes to, journalled in run-start (resume checks them before any call). */
+  target?: RunTarget;
   now?: () => Date;
 }
 
@@ -319,6 +321,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
       inputs: options.inputs,
       dryRun: options.dryRun,
       incident: options.incident,
+      ...(options.target && { target: options.target }),
     });
     emit({
       type: 'run-started',

@@ -197,8 +197,50 @@ const FUNCTIONS = {
 } as const satisfies Record<string, readonly [number, number]>;
 type FunctionName = keyof typeof FUNCTIONS;
 
+/**
+ * How deep an expression may nest (parentheses, `!`, calls, indexes, chains of operators). The
+ * parser and the evaluator recurse: far deeper input (a crafted playbook) would end in a
+ * RangeError instead of a located validation error. No real condition comes near it.
+ */
+export const MAX_EXPRESSION_DEPTH = 200;
+
+/** The depth of a parsed tree, walked without recursion. */
+function treeDepth(root: ExpressionNode): number {
+  let max = 0;
+  const stack: Array<[ExpressionNode, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) max = depth;
+    const push = (child: ExpressionNode) => stack.push([child, depth + 1]);
+    const segment = (seg: Segment) => seg.kind === 'computed' && push(seg.node);
+    switch (node.kind) {
+      case 'ref':
+        node.segments.forEach(segment);
+        break;
+      case 'member':
+        push(node.object);
+        segment(node.property);
+        break;
+      case 'call':
+        node.args.forEach(push);
+        break;
+      case 'not':
+        push(node.operand);
+        break;
+      case 'binary':
+        push(node.left);
+        push(node.right);
+        break;
+      default:
+        break;
+    }
+  }
+  return max;
+}
+
 class Parser {
   private position = 0;
+  private nesting = 0;
   private readonly tokens: Token[];
 
   constructor(private readonly source: string) {
@@ -210,6 +252,7 @@ class Parser {
     const node = this.parseOr();
     const rest = this.peek();
     if (rest.kind !== 'end') throw this.fail(`unexpected '${rest.text}'`, rest);
+    if (treeDepth(node) > MAX_EXPRESSION_DEPTH) throw this.fail(`expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels`, this.tokens[0]!);
     return node;
   }
 
@@ -239,7 +282,8 @@ class Parser {
   }
 
   private fail(message: string, token: Token): ExpressionError {
-    return new ExpressionError(`${message} in expression '${this.source.trim()}'`, this.source, token.offset);
+    const shown = this.source.trim();
+    return new ExpressionError(`${message} in expression '${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}'`, this.source, token.offset);
   }
 
   private parseBinary(ops: readonly BinaryOp[], operand: () => ExpressionNode): ExpressionNode {
@@ -256,13 +300,23 @@ class Parser {
     }
   }
 
-  private parseOr = (): ExpressionNode => this.parseBinary(['||'], this.parseAnd);
+  private parseOr = (): ExpressionNode => this.nested(() => this.parseBinary(['||'], this.parseAnd));
+
+  /** Counts recursion (parentheses, indexes, call arguments, `!`) so deep input fails located, not with a RangeError. */
+  private nested<T>(parse: () => T): T {
+    if (++this.nesting > MAX_EXPRESSION_DEPTH) throw this.fail(`expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels`, this.peek());
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
+  }
   private parseAnd = (): ExpressionNode => this.parseBinary(['&&'], this.parseEquality);
   private parseEquality = (): ExpressionNode => this.parseBinary(['==', '!='], this.parseCompare);
   private parseCompare = (): ExpressionNode => this.parseBinary(['<', '<=', '>', '>='], this.parseUnary);
 
   private parseUnary = (): ExpressionNode => {
-    if (this.accept('op', '!')) return { kind: 'not', operand: this.parseUnary() };
+    if (this.accept('op', '!')) return { kind: 'not', operand: this.nested(this.parseUnary) };
     return this.parsePostfix();
   };
 

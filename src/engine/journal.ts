@@ -17,6 +17,8 @@ export type JournalRecord = JournalBase &
         inputs: Record<string, unknown>;
         dryRun: boolean;
         incident: string;
+        /** Where the run's calls go; resume refuses other endpoints (src/ui/run-target.ts). */
+        target?: RunTarget;
       }
     | {
         type: 'step';
@@ -44,6 +46,18 @@ export type JournalRecord = JournalBase &
     | { type: 'finding'; step?: string; finding: Finding }
     | { type: 'run-end'; status: 'succeeded' | 'failed' | 'needs-human' | 'planned'; exitCode: number }
   );
+
+/**
+ * The endpoints a run was made against: a lab run can never be resumed against the real world,
+ * nor a real run in the lab. `aws` is the endpoint overrides (`iam=URL sts=URL`) or
+ * "aws default chain"; `lab` names the scenario file, its sha256 and the lab instance.
+ */
+export interface RunTarget {
+  github: string;
+  aws: string;
+  npm: string;
+  lab?: { scenario: string; sha256: string; instance: string };
+}
 
 export interface JournalBase {
   v: 1;
@@ -81,7 +95,7 @@ export class JournalWriter {
    * on a line of its own instead of being glued to the fragment.
    */
   static open(path: string, runId: string, options: { nextSeq?: number; now?: () => Date } = {}): JournalWriter {
-    const fd = openSync(path, 'a');
+    const fd = openSync(path, 'a', 0o600); // the journal names the incident's secrets and accounts: owner only
     const size = fstatSync(fd).size;
     if (size > 0) {
       const last = Buffer.alloc(1);

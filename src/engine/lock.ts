@@ -1,3 +1,4 @@
+import { noteActiveRun, onInterrupt } from './interrupt.js';
 import { closeSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +46,7 @@ function createExclusive(path: string, holder: LockHolder): boolean {
   let fd: number;
   try {
     // O_EXCL makes creation atomic: of two racing processes exactly one gets the file.
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
@@ -72,21 +73,22 @@ export function acquireRunLock(runDir: string, now: Date = new Date()): RunLock 
 
   for (let attempt = 0; attempt < 3; attempt++) {
     if (createExclusive(path, holder)) {
-      return {
-        path,
-        holder,
-        tookOverFrom,
-        release() {
-          const current = readHolder(path);
-          if (current && current.pid === holder.pid && current.host === holder.host && current.at === holder.at) {
-            try {
-              unlinkSync(path);
-            } catch {
-              // Already gone: nothing to release.
-            }
+      // A Ctrl-C or SIGTERM removes the lock too (src/ui/signals.ts), and names this run.
+      const unnote = noteActiveRun(runDir);
+      const unregister = onInterrupt(() => release());
+      const release = () => {
+        unregister();
+        unnote();
+        const current = readHolder(path);
+        if (current && current.pid === holder.pid && current.host === holder.host && current.at === holder.at) {
+          try {
+            unlinkSync(path);
+          } catch {
+            // Already gone: nothing to release.
           }
-        },
+        }
       };
+      return { path, holder, tookOverFrom, release };
     }
     const existing = readHolder(path);
     const stale = existing !== undefined && existing.host === holder.host && !processAlive(existing.pid);

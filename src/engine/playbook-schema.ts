@@ -33,6 +33,16 @@ export const INPUT_TYPES = ['string', 'string[]', 'boolean', 'duration', 'timest
 
 const duration = z.string().regex(DURATION_PATTERN, { error: 'expected a duration such as 30s, 15m, 2h or 1h30m' });
 
+/**
+ * The longest step timeout and retry backoff. Timers hold at most 2^31-1 ms (24.8 days): a
+ * longer one fires at once, so a `25d` timeout would fail every attempt immediately. No single
+ * containment step should run past a day anyway.
+ */
+export const MAX_STEP_DURATION_MS = 24 * 3_600_000;
+
+/** A duration capped at MAX_STEP_DURATION_MS, checked by validate as the run would need it. */
+const stepDuration = duration.refine((text) => (parseDuration(text) ?? 0) <= MAX_STEP_DURATION_MS, { error: 'at most 24h (timers cannot hold more than 24.8 days, and no step should run past a day)' });
+
 export const InputSchema = z
   .strictObject({
     type: z.enum(INPUT_TYPES).describe('string, string[] (comma-separated or repeated --var), boolean, duration (15m, 2h) or timestamp (ISO-8601 with a zone)'),
@@ -48,7 +58,7 @@ export const InputSchema = z
 export const RetrySchema = z
   .strictObject({
     attempts: z.int().min(1).max(10).describe('Total tries, the first included (1 = no retry).'),
-    backoff: duration.default('1s').describe('Wait before the first retry; doubles after each failed try.'),
+    backoff: stepDuration.default('1s').describe('Wait before the first retry; doubles after each failed try.'),
   })
   .describe('Retry a failed step.');
 
@@ -68,7 +78,7 @@ export const StepSchema = z
       .optional()
       .describe('Fan out: run once per element, each seeing it as ${{ item }}.'),
     retry: RetrySchema.optional(),
-    timeout: duration.optional().describe('Fail the step (each fan-out element) after this long.'),
+    timeout: stepDuration.optional().describe('Fail the step (each fan-out element) after this long.'),
     continue_on_error: z.boolean().default(false).describe('A failure of this step does not fail the run (dependants still wait for it).'),
   })
   .describe('One step: an action with its parameters.');

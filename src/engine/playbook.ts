@@ -470,11 +470,27 @@ class PlaybookValidator {
     const state = new Map<string, 'visiting' | 'done'>();
     const stack: string[] = [];
     const reported = new Set<string>();
-    const visit = (id: string): void => {
-      state.set(id, 'visiting');
-      stack.push(id);
-      const info = byId.get(id)!;
-      for (const next of [...info.explicitNeeds, ...info.implicitNeeds]) {
+    // Depth-first with an explicit stack: a chain of thousands of steps must give a cycle
+    // message, not a RangeError from recursion.
+    const visit = (root: string): void => {
+      const frames: Array<{ id: string; nexts: string[]; at: number }> = [];
+      const enter = (id: string) => {
+        state.set(id, 'visiting');
+        stack.push(id);
+        const info = byId.get(id)!;
+        frames.push({ id, nexts: [...info.explicitNeeds, ...info.implicitNeeds], at: 0 });
+      };
+      enter(root);
+      while (frames.length > 0) {
+        const frame = frames[frames.length - 1]!;
+        if (frame.at >= frame.nexts.length) {
+          frames.pop();
+          stack.pop();
+          state.set(frame.id, 'done');
+          continue;
+        }
+        const next = frame.nexts[frame.at++]!;
+        const info = byId.get(frame.id)!;
         if (!byId.has(next)) continue;
         if (state.get(next) === 'visiting') {
           const cycle = stack.slice(stack.indexOf(next));
@@ -487,14 +503,13 @@ class PlaybookValidator {
             const start = reversed.indexOf([...cycle].sort((x, y) => byId.get(x)!.index - byId.get(y)!.index)[0]!);
             const order = [...reversed.slice(start), ...reversed.slice(0, start)];
             const path = info.edges.get(next) ?? ['steps', info.index, 'id'];
-            this.issue(path, `dependency cycle: ${[...order, order[0]].join(' -> ')} (through needs or steps.<id> references)`);
+            const shown = order.length > 12 ? [...order.slice(0, 10), `... ${order.length - 11} more ...`, order[order.length - 1]!] : order;
+            this.issue(path, `dependency cycle: ${[...shown, order[0]].join(' -> ')} (through needs or steps.<id> references)`);
           }
         } else if (!state.has(next)) {
-          visit(next);
+          enter(next);
         }
       }
-      stack.pop();
-      state.set(id, 'done');
     };
     for (const id of byId.keys()) if (!state.has(id)) visit(id);
   }

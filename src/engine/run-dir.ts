@@ -37,7 +37,7 @@ export function runDirFor(root: string, runId: string): string {
 /** Creates the run folder (and the root) if needed, returning its absolute path. */
 export function ensureRunDir(root: string, runId: string): string {
   const dir = runDirFor(root, runId);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 }); // run folders are the responder's alone
   return dir;
 }
 

@@ -2,6 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { Secret } from '../engine/secret.js';
 import { UsageError } from '../engine/errors.js';
 
+/** Token shapes a tokens file may hold: GitHub PATs, OAuth, App and refresh tokens, classic 40-hex; npm tokens (npm_ or legacy UUID). */
+export const TOKEN_LINE = /^(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{40,255}|[0-9a-f]{40}|npm_[A-Za-z0-9]{36}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Why a line of a tokens file is not a token, or undefined when it is one (or blank / a comment). */
+export function tokenLineProblem(line: string): string | undefined {
+  const value = line.trim();
+  if (value === '' || value.startsWith('#') || TOKEN_LINE.test(value)) return undefined;
+  if (/^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/.test(value)) return 'is a NAME=value assignment (a .env or shell file?)';
+  if (/\s/.test(value)) return 'holds spaces (prose, a config file?)';
+  return 'is not a GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_, 40 hex) or an npm token (npm_, UUID)';
+}
+
 const cache = new Map<string, Secret[]>();
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
@@ -12,7 +24,7 @@ async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
 
 /**
  * Reads leaked tokens from a file (`-` = stdin), one a line; blank lines and `#` comments are
- * skipped, duplicates dropped. Each token becomes a Secret at once, so nothing downstream can
+ * skipped, duplicates dropped; a line that is not a token refuses the whole file. Each token becomes a Secret at once, so nothing downstream can
  * print it. Never from a flag or a playbook (shell history, journals). Read once per process
  * and path: plan and apply see the same list, and stdin can only be read once.
  */
@@ -27,7 +39,11 @@ export async function readTokenFile(path: string, stdin: NodeJS.ReadableStream =
   }
   const seen = new Set<string>();
   const tokens: Secret[] = [];
-  for (const line of text.split(/\r?\n/)) {
+  const lines = text.split(/\r?\n/);
+  // A wrong file (a .env) is refused whole, before any line is used: naming line numbers, never text.
+  const bad = lines.flatMap((line, index) => (tokenLineProblem(line) ? [index + 1] : []));
+  if (bad.length > 0) throw new UsageError(`${path} is not a tokens file: line(s) ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''} are not tokens`, ['put only the leaked token values in it, one a line']);
+  for (const line of lines) {
     const value = line.trim();
     if (value === '' || value.startsWith('#') || seen.has(value)) continue;
     seen.add(value);

@@ -220,10 +220,52 @@ export function isEc2InstanceSession(record: TrailRecord): boolean {
   return Boolean(context?.ec2RoleDelivery) || /assumed-role\/[^/]+\/i-[0-9a-fA-F]{8,17}$/.test(String(record.userIdentity?.arn ?? ''));
 }
 
+/** A request parameter as CloudTrail writes it (camelCase), or as some emitters do (PascalCase). */
+function param(record: TrailRecord, name: string): unknown {
+  const params = record.requestParameters;
+  if (!params || typeof params !== 'object') return undefined;
+  return params[name] ?? params[name.charAt(0).toUpperCase() + name.slice(1)];
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string' && item !== '');
+
+/**
+ * What a successful call read that the attacker now holds, by resource name: a Secrets Manager
+ * secret (GetSecretValue, BatchGetSecretValue), an SSM parameter read with decryption (a
+ * SecureString's plaintext), a KMS key used to Decrypt (not when an AWS service decrypted on the
+ * caller's behalf: the GetSecretValue or GetParameter is the read), or S3 objects (named by
+ * bucket and prefix, so one item covers many objects). Empty for any other call.
+ */
+export function secretsRead(record: TrailRecord): string[] {
+  if (record.errorCode) return [];
+  const source = String(record.eventSource ?? '');
+  const name = String(record.eventName ?? '');
+  if (source === 'secretsmanager.amazonaws.com' && name === 'GetSecretValue') return strings(param(record, 'secretId'));
+  if (source === 'secretsmanager.amazonaws.com' && name === 'BatchGetSecretValue') return strings(param(record, 'secretIdList'));
+  const decrypted = param(record, 'withDecryption') === true || param(record, 'withDecryption') === 'true';
+  if (source === 'ssm.amazonaws.com' && /^GetParameters?(ByPath)?$/.test(name) && decrypted) {
+    return name === 'GetParametersByPath' ? strings(param(record, 'path')).map((path) => `${path.replace(/\/?$/, '/')}*`) : strings(param(record, name === 'GetParameter' ? 'name' : 'names'));
+  }
+  if (source === 'kms.amazonaws.com' && name === 'Decrypt' && !record.userIdentity?.invokedBy) {
+    const key = strings(param(record, 'keyId'));
+    const arns = Array.isArray(record.resources) ? record.resources.map((r: { ARN?: unknown }) => r?.ARN).filter((arn: unknown): arn is string => typeof arn === 'string') : [];
+    return key.length ? key : arns.length ? arns : ['a KMS key (not named in the event)'];
+  }
+  if (source === 's3.amazonaws.com' && name === 'GetObject') {
+    const bucket = strings(param(record, 'bucketName'))[0] ?? strings(param(record, 'bucket'))[0];
+    const key = strings(param(record, 'key'))[0] ?? '';
+    if (!bucket) return [];
+    const slash = key.lastIndexOf('/');
+    return [`s3://${bucket}/${slash >= 0 ? key.slice(0, slash + 1) : ''}`];
+  }
+  return [];
+}
+
 interface Group {
   kind: HuntFindingKind;
   severity: Severity;
   identity: string;
+  resource?: string;
   summary: (events: TrailRecord[]) => string;
   events: TrailRecord[];
 }
@@ -234,9 +276,9 @@ interface Group {
  */
 export function classify(records: Iterable<TrailRecord>, tracker: IdentityTracker, input: HuntInput, sourceIndex?: SourceIndex): HuntFinding[] {
   const groups = new Map<string, Group>();
-  const add = (kind: HuntFindingKind, severity: Severity, identity: string, record: TrailRecord, summary: Group['summary']) => {
-    const key = `${kind}\u0000${identity}\u0000${severity}`;
-    const group = groups.get(key) ?? { kind, severity, identity, summary, events: [] };
+  const add = (kind: HuntFindingKind, severity: Severity, identity: string, record: TrailRecord, summary: Group['summary'], resource?: string) => {
+    const key = `${kind}\u0000${identity}\u0000${severity}\u0000${resource ?? ''}`;
+    const group = groups.get(key) ?? { kind, severity, identity, summary, events: [], ...(resource !== undefined && { resource }) };
     group.events.push(record);
     groups.set(key, group);
   };
@@ -292,6 +334,15 @@ export function classify(records: Iterable<TrailRecord>, tracker: IdentityTracke
       }
     }
     if (byTarget || at === undefined) continue;
+
+    // What a compromised identity read in the window is in the attacker's hands: rotate it.
+    if (since === undefined || at >= since) {
+      for (const resource of secretsRead(record)) {
+        add('secret-read', 'high', id, record, (events) =>
+          `rotate ${resource}: read by ${id} at ${events[0]!.eventTime} (${[...new Set(events.map((e) => e.eventName))].join(', ')}${events.length > 1 ? `, ${events.length} reads` : ''})`,
+        resource);
+      }
+    }
 
     const issued = timeOf(record.userIdentity?.sessionContext?.attributes?.creationDate) ?? timeOf(tracked.issuedAt);
     const isKey = tracked.spec.kind === 'user' || (tracked.spec.kind === 'access-key' && tracked.spec.accessKeyId.startsWith('AKIA'));
@@ -358,7 +409,7 @@ export function classify(records: Iterable<TrailRecord>, tracker: IdentityTracke
         kind: group.kind,
         severity: group.severity,
         identity: group.identity,
-        resource: group.identity,
+        resource: group.resource ?? group.identity,
         summary: group.summary(events),
         at: events[0]?.eventTime,
         evidence: events.map(trimEvent),

@@ -45,7 +45,8 @@ export async function runHunt(inputJson: HuntInputJson, source: HuntSource, opti
 
   let pending: TrackedIdentity[] = tracker.all();
   const maxRounds = options.maxRounds ?? 10;
-  while (pending.length && stats.rounds < maxRounds) {
+  // The first round always runs: with no identity in reach it still looks for defense evasion.
+  while ((pending.length || stats.rounds === 0) && stats.rounds < maxRounds) {
     // Defense evasion is looked for once, for every principal; later rounds look only for new keys.
     const filter = IdentityTracker.filterFor(pending, stats.rounds === 0 ? DEFENSE_EVASION_EVENTS : [], from, input.until);
     // Corpus counters (records, files, skipped) come from the first round; later rounds re-read

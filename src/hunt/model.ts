@@ -29,7 +29,8 @@ export type HuntedIdentity = z.infer<typeof HuntedIdentity>;
 /** What a hunt looks for. Serialisable; `contain` and the `aws.hunt-cloudtrail` action pass it as is. */
 export const HuntInput = z
   .object({
-    identities: z.array(HuntedIdentity).min(1),
+    /** Empty is allowed: a hunt with nothing in reach still looks for defense evasion (the CLI asks for one). */
+    identities: z.array(HuntedIdentity),
     /** Defaults for every identity that has none of its own. */
     cutoffs: Cutoffs.default({}),
     /** Margin after the job's completed_at before a call counts as "after the job" (clock skew, SDK retries). */
@@ -57,7 +58,9 @@ export type HuntFindingKind =
   | 'used-after-job-end'
   | 'new-credentials-minted'
   | 'unusual-source'
-  | 'defense-evasion';
+  | 'defense-evasion'
+  /** A hunted identity read a secret (Secrets Manager, SSM SecureString, KMS Decrypt, S3 object): rotate it. */
+  | 'secret-read';
 
 /** A hunt finding: a `Finding` whose evidence is trimmed CloudTrail events. */
 export interface HuntFinding extends Finding {

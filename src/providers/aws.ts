@@ -7,6 +7,7 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import type { AwsTarget } from '../engine/context.js';
 import { DryRunViolation } from '../engine/errors.js';
 import type { ApiCallRecord, ProviderConfig } from './config.js';
+import { profileRegion } from './profile-region.js';
 
 /** Static AWS credentials: the lab's, or a freshly created access key being checked. */
 export interface AwsStaticCredentials {
@@ -161,7 +162,7 @@ function instrument(stack: Stack, service: AwsService | 'sts-assume-role', confi
  * Clients are cached per service, account/role and region.
  */
 export function createAwsClients(config: ProviderConfig): AwsClients {
-  const defaultRegion = config.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const defaultRegion = config.aws.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? profileRegion(config.aws.profile) ?? 'us-east-1';
   const baseCredentials = config.aws.credentials
     ? { ...config.aws.credentials }
     : fromNodeProviderChain(config.aws.profile ? { profile: config.aws.profile } : {});

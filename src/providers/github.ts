@@ -9,6 +9,7 @@ import Bottleneck from 'bottleneck';
 import { DryRunViolation, UsageError } from '../engine/errors.js';
 import { registerSecretValue } from '../engine/secret.js';
 import type { ApiCallRecord, ProviderConfig } from './config.js';
+import { cicdIrUserAgent } from './user-agent.js';
 
 /** The REST API version every request pins (GitHub answers with this shape until we move). */
 export const GITHUB_API_VERSION = '2022-11-28';
@@ -55,9 +56,20 @@ export const systemAuthEnvironment: AuthEnvironment = {
   readFile: (path) => readFileSync(path, 'utf8'),
 };
 
-/** The base URL: `--github-api-url` (config), then GITHUB_API_URL, then github.com. Trailing slash dropped. */
+/**
+ * The base URL: `--github-api-url` (config), then GITHUB_API_URL, then GH_HOST as `gh` reads it
+ * (GHES `host` -> https://host/api/v3, GHE.com `sub.ghe.com` -> https://api.sub.ghe.com), then
+ * github.com. Trailing slash dropped.
+ */
 export function githubApiUrl(config: ProviderConfig, env: NodeJS.ProcessEnv = process.env): string {
-  return (config.github.apiUrl ?? env.GITHUB_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, '');
+  return (config.github.apiUrl ?? env.GITHUB_API_URL ?? ghHostApiUrl(env.GH_HOST) ?? DEFAULT_API_URL).replace(/\/+$/, '');
+}
+
+function ghHostApiUrl(host: string | undefined): string | undefined {
+  const name = host?.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  if (!name || name === 'github.com') return undefined;
+  if (name.endsWith('.ghe.com')) return `https://api.${name}`;
+  return `https://${name}/api/v3`;
 }
 
 /** The host `gh` knows the API by: github.com for the public API, the GHES host otherwise. */
@@ -269,7 +281,7 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
       : undefined;
   const octokit = new Client({
     baseUrl,
-    userAgent: `cicd-ir/0.1.0 (incident ${config.incident || 'none'})`,
+    userAgent: cicdIrUserAgent(config.incident),
     ...(auth?.kind === 'token' ? { auth: auth.token } : {}),
     ...(auth?.kind === 'app'
       ? { authStrategy: createAppAuth, auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId } }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DryRunViolation, UsageError } from '../engine/errors.js';
 import { registerSecretValue, type Secret } from '../engine/secret.js';
 import type { ApiCallRecord, ProviderConfig } from './config.js';
+import { cicdIrUserAgent } from './user-agent.js';
 
 /** The public npm registry; `npm:registry.npmjs.org` in the inventory's `opens` column. */
 export const DEFAULT_NPM_REGISTRY = 'https://registry.npmjs.org/';
@@ -186,7 +187,7 @@ export function createNpmClient(config: ProviderConfig, environment: NpmEnvironm
         method,
         headers: {
           accept: 'application/json',
-          'user-agent': `cicd-ir/0.1.0 (incident ${config.incident || 'none'})`,
+          'user-agent': cicdIrUserAgent(config.incident),
           ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
         },
         signal: AbortSignal.timeout(DEFAULT_REQUEST_TIMEOUT_MS),

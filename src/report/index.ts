@@ -7,6 +7,7 @@ import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';
 import { renderTimesketchCsv, renderTimesketchJsonl } from './render-timesketch.js';
 import { scrubSecrets } from './scrub.js';
+import { safeBlock, safeJson } from '../engine/safe-text.js';
 import { buildTimeline } from './timeline.js';
 
 export { buildTimeline, type BuildTimelineOptions } from './timeline.js';
@@ -36,7 +37,8 @@ export function renderReport(timeline: Timeline, format: RenderFormat): string {
   let text: string;
   switch (format) {
     case 'md':
-      text = renderMarkdown(timeline);
+      // Cells are made safe one by one; this pass catches any value a renderer forgot.
+      text = safeBlock(renderMarkdown(timeline));
       break;
     case 'html':
       text = renderHtml(timeline);
@@ -44,7 +46,7 @@ export function renderReport(timeline: Timeline, format: RenderFormat): string {
     case 'json': {
       const checked = ReportSchema.safeParse(timeline);
       if (!checked.success) throw new BugError(`report does not match its schema: ${checked.error.issues[0]?.message ?? ''} at ${checked.error.issues[0]?.path.join('.')}`);
-      text = `${JSON.stringify(checked.data, null, 2)}\n`;
+      text = `${safeJson(checked.data)}\n`;
       break;
     }
     case 'timesketch-jsonl':
@@ -85,7 +87,7 @@ export async function writeReports(runDir: string, formats: readonly ReportForma
   const { records, warnings } = await readJournalForReport(runDir);
   const timeline = buildTimeline(records, { runId: basename(resolve(runDir)), warnings, ...(options.now ? { now: options.now } : {}) });
   const outDir = options.outDir ?? runDir;
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
   const renders: RenderFormat[] = formats.flatMap((f): RenderFormat[] => (f === 'timesketch' ? ['timesketch-jsonl', 'timesketch-csv'] : [f]));
   const written: string[] = [];
   for (const format of renders) {

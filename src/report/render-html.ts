@@ -1,9 +1,10 @@
+import { safeBlock } from '../engine/safe-text.js';
 import { formatDuration, safeUrl, shortTime } from './format.js';
 import type { Exposure, Timeline, TimelineEntry } from './model.js';
 
-/** Escapes text for HTML element content and quoted attribute values. */
+/** Escapes text for HTML element content and quoted attribute values; control and bidi characters shown (safeBlock). */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
+  return safeBlock(value)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

@@ -1,14 +1,23 @@
+import { safeText } from '../engine/safe-text.js';
 import { formatDuration, safeUrl, shortTime } from './format.js';
 import type { Timeline, TimelineEntry } from './model.js';
 
-/** A table cell: one line, pipes escaped, Markdown/HTML control characters neutralised. */
+/**
+ * A table cell: one line, pipes escaped, Markdown/HTML control characters neutralised. Values
+ * are attacker text (secret names, branch names, user agents): raw HTML (`<img>` tracking
+ * pixels, `<script>`) is escaped, `](`, `]:`, `][` and `![` are escaped so `[x](javascript:...)`,
+ * reference links and `![](https://tracker)` stay text (a step key `rotate[1]` reads as is), `&` so no entity spells a character back, and control
+ * characters and bidi overrides are shown, not kept (safeText).
+ */
 function cell(text: string | undefined): string {
-  return (text ?? '')
-    .replace(/[\r\n]+/g, ' ')
+  return safeText((text ?? '').replace(/[\r\n]+/g, ' '))
     .replace(/\\/g, '\\\\')
+    .replace(/&/g, '&amp;')
     .replace(/\|/g, '\\|')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
+    .replace(/!\[/g, '!\\[')
+    .replace(/\]([(:[])/g, ']\\$1')
     .replace(/`/g, "'");
 }
 

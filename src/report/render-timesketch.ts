@@ -1,3 +1,4 @@
+import { safeJson, safeText } from '../engine/safe-text.js';
 import type { Timeline, TimelineEntry } from './model.js';
 
 /**
@@ -81,10 +82,10 @@ export function toTimesketchEvents(t: Timeline): TimesketchEvent[] {
   }));
 }
 
-/** JSON Lines: one event object a line. */
+/** JSON Lines: one event object a line (C1 and bidi characters as \\u escapes: safeJson). */
 export function renderTimesketchJsonl(t: Timeline): string {
   return toTimesketchEvents(t)
-    .map((e) => JSON.stringify(e))
+    .map((e) => safeJson(e, 0))
     .join('\n')
     .concat('\n');
 }
@@ -101,7 +102,8 @@ export function renderTimesketchCsv(t: Timeline): string {
 }
 
 function csvCell(value: string | number): string {
-  let s = String(value);
+  // Control characters (ESC sequences a `cat` of the file would run) shown, not kept.
+  let s = safeText(String(value));
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -4,6 +4,7 @@ import { type Collected, RUN_RESOURCE, collect, isoOrUndefined, lastPhase } from
 import { formatDuration } from './format.js';
 import { computeMetrics, matchesItem } from './metrics.js';
 import { type Exposure, type Metrics, type OpenItem, SEVERITIES, type Severity, type Verdict } from './model.js';
+import { secretReadOpenItems } from './reads.js';
 
 /**
  * The containment verdict: ONE function decides whether a run contained the incident, what is
@@ -158,6 +159,9 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
     }
   }
 
+  // What a hunted identity read (Secrets Manager, SSM, KMS, S3): the attacker holds those values.
+  for (const item of secretReadOpenItems(c)) add(item);
+
   // The hunt: with AWS credentials in play, nothing says they were not used until a hunt finished.
   // A hunt step: aws.hunt-cloudtrail, or any step that journalled CloudTrail events.
   const huntedBy = new Set([...c.cloudtrail.values()].map((e) => e.step).filter((step): step is string => step !== undefined));
@@ -202,7 +206,8 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
   // Findings: critical ones block until settled; high ones are listed with what to do.
   const settled = leakSettled(c, metrics);
   for (const { value: f, seq } of c.findings) {
-    if (f.severity !== 'critical' && f.severity !== 'high') continue;
+    // `secret-read` findings are open above, one item per resource read.
+    if ((f.severity !== 'critical' && f.severity !== 'high') || f.kind === 'secret-read') continue;
     if (settled(f)) continue;
     const leak = f.kind === 'secret-in-log';
     const guess = leak && f.summary.startsWith('generic-secret');

@@ -47,6 +47,7 @@ export interface ContainResult extends RunResult {
  * Throws UsageError (exit 2) when the run cannot be named.
  */
 export function containVars(flags: ContainFlags, lab: RunningLab | undefined, tokensFile: string | undefined): { vars: Vars; incident?: string } {
+  if (flags.resume || flags.latest) return resumeVars(flags);
   const fromLab = lab ? labIncident(lab) : {};
   const repos = flags.repo ?? fromLab.repos;
   const workflow = flags.workflow ?? fromLab.workflow;
@@ -87,6 +88,51 @@ export function containVars(flags: ContainFlags, lab: RunningLab | undefined, to
       ...(flags['keep-caches'] && { purge_caches: false }),
     },
   };
+}
+
+/** The command-line name of each playbook input `contain` sets (a resume's conflict names the flag). */
+export const CONTAIN_FLAG_NAMES: Readonly<Record<string, string>> = {
+  repos: '--repo',
+  workflow: '--workflow',
+  incident: '--incident',
+  roles: '--role',
+  since: '--since',
+  also_workflows: '--also-workflow',
+  aws_user: '--aws-user',
+  aws_key_id_secret: '--aws-key-id-secret',
+  aws_secret_key_secret: '--aws-secret-key-secret',
+  tokens_file: '--tokens-file',
+  npm_packages: '--npm-package',
+  npm_release_workflow: '--npm-release-workflow',
+  delete_logs: '--keep-logs',
+  purge_caches: '--keep-caches',
+};
+
+/**
+ * On resume only the flags given on this command line are passed: the journal holds every input
+ * of the run (no default is derived again: `--since` stays the journalled time, `--role` the
+ * journalled roles), and runSession refuses a flag whose value differs from the journal's.
+ */
+function resumeVars(flags: ContainFlags): { vars: Vars; incident?: string } {
+  checkContainFlags(flags.repo, flags.workflow, flags.role, flags['aws-user']);
+  const vars: Vars = {};
+  const set = (name: string, value: string | string[] | boolean | undefined) => {
+    if (value !== undefined) vars[name] = value;
+  };
+  set('repos', flags.repo);
+  set('workflow', flags.workflow);
+  set('roles', flags.role);
+  set('since', flags.since);
+  set('also_workflows', flags['also-workflow']);
+  set('aws_user', flags['aws-user']);
+  set('aws_key_id_secret', flags['aws-key-id-secret']);
+  set('aws_secret_key_secret', flags['aws-secret-key-secret']);
+  set('tokens_file', flags['tokens-file']);
+  set('npm_packages', flags['npm-package']);
+  set('npm_release_workflow', flags['npm-release-workflow']);
+  if (flags['keep-logs']) set('delete_logs', false);
+  if (flags['keep-caches']) set('purge_caches', false);
+  return { vars, ...(flags.incident && { incident: flags.incident }) };
 }
 
 /**
@@ -130,15 +176,21 @@ function checkWorkflow(flag: string, workflow: string): void {
  * anything in the attacker's reach is open.
  */
 export async function runContain(flags: ContainFlags, lab: RunningLab | undefined, session: Omit<SessionOptions, 'playbookFile' | 'vars' | 'report'> & { playbookFile?: string }): Promise<ContainResult> {
-  const tokens = lab && !flags['tokens-file'] ? labIncident(lab).leakedTokens : undefined;
+  // (A resume takes the journalled tokens file: the lab's is written again only for a new run.)
+  const tokens = lab && !flags['tokens-file'] && !flags.resume && !flags.latest ? labIncident(lab).leakedTokens : undefined;
   return withTokensFile(tokens, async (tokensFile) => {
     const { vars, incident } = containVars(flags, lab, tokensFile);
     const result = await runSession({
       ...session,
       playbookFile: session.playbookFile ?? CONTAIN_PLAYBOOK,
       vars,
+      // The flags say which run to continue (containVars already read them that way).
+      ...((session.resume ?? flags.resume) && { resume: session.resume ?? flags.resume }),
+      ...((session.latest ?? flags.latest) && { latest: true }),
       ...(incident && { incident }),
       ...(lab ? { provider: lab.providerConfig } : session.provider ? { provider: session.provider } : {}),
+      ...(lab && { lab: { scenarioFile: lab.scenarioFile, startedAt: lab.startedAt } }),
+      flagNames: CONTAIN_FLAG_NAMES,
       report: true,
     });
     return withVerdict(result, await runVerdict(result));

@@ -1,5 +1,6 @@
 import { Errors } from '@oclif/core';
-import { CicdIrError, ValidationError } from '../engine/errors.js';
+import { CicdIrError, formatIssue, ValidationError } from '../engine/errors.js';
+import { safeBlock, safeJson, safeText } from '../engine/safe-text.js';
 import { redact } from '../engine/secret.js';
 
 /** The JSON a command prints for a failure under `--json`. */
@@ -29,11 +30,18 @@ export function errorJson(error: CicdIrError): ErrorJson {
   };
 }
 
-/** The human form: the message (one `file:line:col: message` per line for validation) and the suggestions. */
+/**
+ * The human form: the message (one `file:line:col: message` per line for validation) and the
+ * suggestions. Names in a message come from playbooks and APIs: each issue is one line with its
+ * control characters shown (safeText), any other message a block (safeBlock).
+ */
 export function errorText(error: CicdIrError): string {
-  const lines = [redact(error.message)];
-  if (error.suggestions.length === 1) lines.push(`Try: ${redact(error.suggestions[0]!)}`);
-  else if (error.suggestions.length > 1) lines.push('Try:', ...error.suggestions.map((s) => `  * ${redact(s)}`));
+  const lines =
+    error instanceof ValidationError && error.issues.length > 0
+      ? error.issues.map((issue) => safeText(redact(formatIssue(issue))))
+      : [safeBlock(redact(error.message))];
+  if (error.suggestions.length === 1) lines.push(`Try: ${safeText(redact(error.suggestions[0]!))}`);
+  else if (error.suggestions.length > 1) lines.push('Try:', ...error.suggestions.map((s) => `  * ${safeText(redact(s))}`));
   return lines.join('\n');
 }
 
@@ -46,7 +54,7 @@ export function errorText(error: CicdIrError): string {
  */
 export function handleError(error: unknown, options: { json: boolean }): never {
   if (!(error instanceof CicdIrError)) throw error;
-  if (options.json) process.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
+  if (options.json) process.stdout.write(`${safeJson(errorJson(error))}\n`);
   else process.stderr.write(`${errorText(error)}\n`);
   throw new Errors.ExitError(error.exitCode);
 }

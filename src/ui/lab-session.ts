@@ -1,6 +1,8 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onInterrupt } from '../engine/interrupt.js';
 import type { RunningLab } from '../lab/index.js';
 
 /** A command's flags as the lab's scenario gives them (`incident:` block), offsets made absolute. */
@@ -48,11 +50,14 @@ export function labIncident(lab: RunningLab): LabIncident {
 export async function withTokensFile<T>(tokens: readonly string[] | undefined, work: (file: string | undefined) => Promise<T>): Promise<T> {
   if (!tokens?.length) return work(undefined);
   const dir = await mkdtemp(join(tmpdir(), 'cicd-ir-tokens-'));
+  // A Ctrl-C or SIGTERM must not leave live token values in /tmp.
+  const unregister = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'leaked-tokens.txt');
-  await writeFile(file, `${tokens.join('\n')}\n`, { mode: 0o600 });
   try {
+    await writeFile(file, `${tokens.join('\n')}\n`, { mode: 0o600 });
     return await work(file);
   } finally {
+    unregister();
     await rm(dir, { recursive: true, force: true });
   }
 }

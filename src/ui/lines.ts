@@ -2,37 +2,43 @@ import type { Writable } from 'node:stream';
 import { describeCall } from '../engine/plan.js';
 import type { EngineEvent } from '../engine/events.js';
 import { redact } from '../engine/secret.js';
+import { safeText as t } from '../engine/safe-text.js';
 import type { EventReporter } from './listr.js';
 
-/** One line of text for an event, or undefined for events not worth a line. Pure, for tests. */
+/**
+ * One line of text for an event, or undefined for events not worth a line. Pure, for tests.
+ * Every value in it may be attacker text (keys are repository and secret names, details quote
+ * API answers): each passes through safeText, so a field is one line and shows its control
+ * characters instead of sending them to the terminal.
+ */
 export function eventLine(event: EngineEvent): string | undefined {
   switch (event.type) {
     case 'run-started':
-      return `run ${event.runId}${event.resumed ? ' resumed' : ' started'}: ${event.playbook}${event.dryRun ? ' (dry run)' : ''} -> ${event.runDir}`;
+      return `run ${t(event.runId)}${event.resumed ? ' resumed' : ' started'}: ${t(event.playbook)}${event.dryRun ? ' (dry run)' : ''} -> ${t(event.runDir)}`;
     case 'step-expanded':
-      return `[${event.step}] fans out into ${event.keys.length}: ${event.keys.join(', ')}`;
+      return `[${t(event.step)}] fans out into ${event.keys.length}: ${event.keys.map(t).join(', ')}`;
     case 'step-started':
-      return `[${event.key}] started ${event.action}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
+      return `[${t(event.key)}] started ${t(event.action)}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
     case 'step-planned':
       return [
-        `[${event.key}] planned: ${event.plan.changes.length} change(s)`,
-        ...event.plan.changes.map((change) => `[${event.key}]   change ${change.action} ${change.resource}: ${change.summary}`),
-        ...event.plan.calls.map((call) => `[${event.key}]   ${call.mutating ? 'call' : 'read'} ${describeCall(call)}`),
+        `[${t(event.key)}] planned: ${event.plan.changes.length} change(s)`,
+        ...event.plan.changes.map((change) => `[${t(event.key)}]   change ${t(change.action)} ${t(change.resource)}: ${t(change.summary)}`),
+        ...event.plan.calls.map((call) => `[${t(event.key)}]   ${call.mutating ? 'call' : 'read'} ${t(describeCall(call))}`),
       ].join('\n');
     case 'step-applied':
-      return `[${event.key}] ${event.reused ? 'already applied (journal), not applied again' : event.changed ? 'applied' : 'applied: already as wanted'}`;
+      return `[${t(event.key)}] ${event.reused ? 'already applied (journal), not applied again' : event.changed ? 'applied' : 'applied: already as wanted'}`;
     case 'step-verified':
-      return `[${event.key}] ${event.verified ? 'verified' : 'UNVERIFIED'}: ${event.detail}`;
+      return `[${t(event.key)}] ${event.verified ? 'verified' : 'UNVERIFIED'}: ${t(event.detail)}`;
     case 'step-skipped':
-      return `[${event.key}] skipped: ${event.reason}`;
+      return `[${t(event.key)}] skipped: ${t(event.reason)}`;
     case 'step-failed':
-      return `[${event.key}] FAILED${event.continued ? ' (continue_on_error)' : ''}: ${event.error}`;
+      return `[${t(event.key)}] FAILED${event.continued ? ' (continue_on_error)' : ''}: ${t(event.error)}`;
     case 'step-retry':
-      return `[${event.key}] attempt ${event.attempt} failed (${event.error}); retrying in ${event.delayMs} ms`;
+      return `[${t(event.key)}] attempt ${event.attempt} failed (${t(event.error)}); retrying in ${event.delayMs} ms`;
     case 'log':
-      return `${event.key ? `[${event.key}] ` : ''}${event.level === 'info' ? '' : `${event.level}: `}${event.message}`;
+      return `${event.key ? `[${t(event.key)}] ` : ''}${event.level === 'info' ? '' : `${event.level}: `}${t(event.message)}`;
     case 'run-finished':
-      return `run ${event.runId} ${event.status} (exit ${event.exitCode})`;
+      return `run ${t(event.runId)} ${event.status} (exit ${event.exitCode})`;
     case 'step-finished':
       return undefined;
   }

@@ -5,13 +5,14 @@ import { ApiCallRelay, runPlaybook, type RunResult } from '../engine/execute.js'
 import { readJournal } from '../engine/journal.js';
 import type { InputValues } from '../engine/model.js';
 import { loadPlaybook, resolveInputs } from '../engine/playbook.js';
-import { DEFAULT_RUNS_ROOT, existingRunDir, JOURNAL_FILE, latestRunId } from '../engine/run-dir.js';
+import { DEFAULT_RUNS_ROOT, existingRunDir, JOURNAL_FILE } from '../engine/run-dir.js';
 import { redact } from '../engine/secret.js';
 import { confirmDestructive, processTerminal, type Terminal } from './confirm.js';
 import { lineReporter } from './lines.js';
 import { listrReporter, type EventReporter } from './listr.js';
 import { commandRuntime } from './runtime.js';
 import type { ProviderConfig } from '../providers/config.js';
+import { checkResumeTarget, firstRunStart, latestRunIdFor, runTarget, type LabTarget } from './run-target.js';
 
 /** Raw `--var` values: repeated names collect into a list. */
 export type Vars = Record<string, string | string[] | boolean>;
@@ -37,6 +38,10 @@ export interface SessionOptions {
   provider?: Pick<ProviderConfig, 'github' | 'aws' | 'npm'>;
   /** Write the timeline report (every format) into the run folder when the run ends. */
   report?: boolean;
+  /** The lab the run is made in (contain --lab): journalled with the endpoints, checked on resume. */
+  lab?: LabTarget;
+  /** How the command names each input on its command line (contain: `roles` is `--role`); default `--var NAME`. */
+  flagNames?: Readonly<Record<string, string>>;
 }
 
 /** Parses `--var k=v` flags; a name given twice becomes a list (`--var repos=a --var repos=b`). */
@@ -64,6 +69,34 @@ function varsFromJournal(inputs: Record<string, unknown>): Vars {
   return vars;
 }
 
+/**
+ * A resume's inputs are the journal's: never re-derived defaults (a `--since` of "24 hours ago"
+ * computed again, a role list dropped). A value given again must equal the journalled one (after
+ * the playbook's own coercion: `2026-11-25T14:00:00Z` equals `2026-11-25T14:00:00.000Z`);
+ * otherwise the resume is refused with a UsageError (exit 2) naming the flag and both values.
+ */
+export function resumeInputs(
+  playbook: Parameters<typeof resolveInputs>[0],
+  runId: string,
+  journalled: Record<string, unknown>,
+  given: Vars,
+  flagNames: Readonly<Record<string, string>> = {},
+): InputValues {
+  const recorded = varsFromJournal(journalled);
+  const then = resolveInputs(playbook, recorded);
+  const now = resolveInputs(playbook, { ...recorded, ...given });
+  const conflicts = Object.keys(given)
+    .filter((name) => JSON.stringify(now[name]) !== JSON.stringify(then[name]))
+    .map((name) => `${flagNames[name] ?? `--var ${name}`}: ${JSON.stringify(then[name] ?? null)} in the journal, ${JSON.stringify(now[name] ?? null)} given`);
+  if (conflicts.length > 0) {
+    throw new UsageError(`run ${runId} was started with other inputs: ${conflicts.join('; ')}: refusing to resume`, [
+      'a resume continues the run as it was started: drop the flag, or give the journalled value',
+      'or start a new run with the new value',
+    ]);
+  }
+  return then;
+}
+
 function defaultReporter(json: boolean, progress: Writable | undefined): EventReporter | undefined {
   if (json) return undefined;
   if (!progress && process.stdout.isTTY) return listrReporter();
@@ -80,16 +113,25 @@ export async function runSession(options: SessionOptions): Promise<RunResult> {
   const playbook = await loadPlaybook(options.playbookFile, { registry });
   const root = options.out ?? DEFAULT_RUNS_ROOT;
 
+  // Where this run's calls go: journalled, and a resume against other endpoints is refused here,
+  // before any client exists.
+  const target = runTarget(options.provider, options.lab);
   let runId: string | undefined;
   let inputs: InputValues;
   let incident = options.incident;
   if (options.resume || options.latest) {
-    runId = options.latest ? latestRunId(root) : options.resume!;
+    runId = options.latest ? latestRunIdFor(root, target) : options.resume!;
     const journal = readJournal(join(existingRunDir(root, runId), JOURNAL_FILE));
-    const start = journal.records.find((record) => record.type === 'run-start');
-    if (!start || start.type !== 'run-start') throw new UsageError(`run ${runId} has no run-start record: cannot resume it`);
-    inputs = resolveInputs(playbook, { ...varsFromJournal(start.inputs), ...options.vars });
-    incident ??= start.incident;
+    const start = firstRunStart(journal.records);
+    if (!start) throw new UsageError(`run ${runId} has no run-start record: cannot resume it`);
+    checkResumeTarget(runId, start.target, target);
+    inputs = resumeInputs(playbook, runId, start.inputs, options.vars, options.flagNames);
+    if (incident !== undefined && incident !== start.incident) {
+      throw new UsageError(`run ${runId} is incident ${JSON.stringify(start.incident)}; this resume gives --incident ${JSON.stringify(incident)}: refusing to resume`, [
+        `drop --incident, or give --incident ${start.incident}`,
+      ]);
+    }
+    incident = start.incident;
   } else {
     inputs = resolveInputs(playbook, options.vars);
   }
@@ -128,6 +170,7 @@ export async function runSession(options: SessionOptions): Promise<RunResult> {
       concurrency: options.concurrency,
       registry,
       apiCalls: relay,
+      target,
       onEvent: reporter ? (event) => reporter.onEvent(event) : undefined,
     });
   } finally {

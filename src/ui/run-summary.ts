@@ -3,6 +3,7 @@ import type { RunResult } from '../engine/execute.js';
 import { describeCall } from '../engine/plan.js';
 import { redact } from '../engine/secret.js';
 import type { Verdict } from '../report/model.js';
+import { safeBlock, safeText } from '../engine/safe-text.js';
 
 const MARK: Record<string, string> = { verified: 'ok', unverified: 'UNVERIFIED', planned: 'planned', failed: 'FAILED', skipped: 'skipped' };
 
@@ -14,7 +15,7 @@ export function verdictText(verdict: Verdict): string[] {
   if (verdict.status === 'plan-only') return [];
   const blocking = verdict.openItems.filter((item) => item.blocking);
   const other = verdict.openItems.filter((item) => !item.blocking);
-  const item = (i: Verdict['openItems'][number]) => [`  [${i.severity}] ${i.summary}`, `      do: ${i.action}`];
+  const item = (i: Verdict['openItems'][number]) => [`  [${i.severity}] ${safeText(i.summary)}`, `      do: ${safeText(i.action)}`];
   const lines = [
     '',
     verdict.contained
@@ -31,7 +32,7 @@ export function runSummary(result: RunResult & { verdict?: Verdict }): string {
   const width = Math.max(4, ...result.steps.map((step) => step.key.length));
   const lines = result.steps.map((step) => {
     const changed = step.status === 'verified' ? (step.changed === false ? ' (no change needed)' : step.resumed ? ' (resumed)' : '') : '';
-    return `${MARK[step.status]!.padEnd(10)} ${step.key.padEnd(width)}  ${step.action}${changed}${step.detail ? `: ${step.detail}` : ''}`;
+    return `${MARK[step.status]!.padEnd(10)} ${safeText(step.key).padEnd(width)}  ${step.action}${changed}${step.detail ? `: ${safeText(step.detail)}` : ''}`;
   });
   lines.push('', `run ${result.runId}: ${result.status} (exit ${result.exitCode})`, `journal: ${result.runDir}/journal.jsonl`);
   if (result.status === 'failed' || result.status === 'needs-human') {
@@ -40,7 +41,7 @@ export function runSummary(result: RunResult & { verdict?: Verdict }): string {
   if (result.verdict) lines.push(...verdictText(result.verdict));
   // The report comes last: it is what a responder opens next.
   for (const file of result.reports ?? []) if (/\.(md|html)$/.test(file)) lines.push(`report: ${file}`);
-  return redact(lines.join('\n'));
+  return safeBlock(redact(lines.join('\n')));
 }
 
 /** One planned step as `plan --json` prints it: the calls also as the exact text a human reads. */
@@ -89,11 +90,11 @@ export function planText(plan: PlanResult): string {
   const lines: string[] = [];
   for (const step of plan.steps) {
     const note = step.status === 'planned' ? '' : step.status === 'verified' ? ' (read-only: ran)' : ` (${step.status})`;
-    lines.push(`${step.key}  ${step.action}${note}${step.detail && step.status !== 'verified' ? `: ${step.detail}` : ''}`);
-    for (const change of step.changes) lines.push(`  change  ${change.action} ${change.resource}: ${change.summary}`);
-    for (const call of step.calls) lines.push(`  ${call.mutating ? 'would call' : 'reads'}  ${call.text}`);
+    lines.push(`${safeText(step.key)}  ${step.action}${note}${step.detail && step.status !== 'verified' ? `: ${safeText(step.detail)}` : ''}`);
+    for (const change of step.changes) lines.push(`  change  ${change.action} ${safeText(change.resource)}: ${safeText(change.summary)}`);
+    for (const call of step.calls) lines.push(`  ${call.mutating ? 'would call' : 'reads'}  ${safeText(call.text)}`);
     if (step.changes.length === 0 && step.calls.length === 0 && step.status === 'planned' && !step.detail) lines.push('  nothing to change');
   }
   lines.push('', `${plan.mutatingCalls} mutating call(s) planned, none made. Run ${plan.runId} journal: ${plan.runDir}/journal.jsonl`);
-  return redact(lines.join('\n'));
+  return safeBlock(redact(lines.join('\n')));
 }

@@ -11,7 +11,7 @@ export type ClientsFactory = (config: ProviderConfig) => Clients | Promise<Clien
  * The real factory: `createClients` from src/providers/index.ts, loaded when a run needs
  * clients (so `--help`, `validate` and `plan` of a bad file never import the SDKs).
  */
-async function providersFactory(config: ProviderConfig): Promise<Clients> {
+export async function realClientsFactory(config: ProviderConfig): Promise<Clients> {
   // A computed specifier: src/providers/index.ts is written on another branch; resolving it at
   // run time keeps this one compiling on its own. The lead may replace it with a static import.
   const specifier = new URL('../providers/index.js', import.meta.url).href;
@@ -32,5 +32,5 @@ async function providersFactory(config: ProviderConfig): Promise<Clients> {
  */
 export const commandRuntime: { registry: readonly ActionDefinition[]; createClients: ClientsFactory } = {
   registry: actions,
-  createClients: providersFactory,
+  createClients: realClientsFactory,
 };

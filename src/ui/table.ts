@@ -1,9 +1,13 @@
+import { safeText } from '../engine/safe-text.js';
+
 /**
  * A plain-text table: one header row and left-aligned columns separated by two spaces; a cell
- * may hold several lines. oclif 4 ships no table helper, and this is all `actions list` needs.
+ * given as a list holds one line per entry. oclif 4 ships no table helper.
+ * Each line of a cell passes through safeText: cells hold names and details from APIs, and a
+ * line break inside a string cell is shown (`\x0a`), so a value cannot print a row of its own.
  */
-export function formatTable(headers: string[], rows: string[][]): string {
-  const split = (cell: string): string[] => cell.split('\n');
+export function formatTable(headers: string[], rows: Array<Array<string | readonly string[]>>): string {
+  const split = (cell: string | readonly string[]): string[] => (typeof cell === 'string' ? [cell] : [...cell]).map(safeText);
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.flatMap((row) => split(row[column] ?? '').map((line) => line.length))),
   );

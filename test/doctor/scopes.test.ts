@@ -40,3 +40,12 @@ describe('classic scopes -> cicd-ir GitHub permissions', () => {
     expect(app).toMatchObject({ status: 'unknown', fix: expect.stringContaining(fineGrainedLabel('github:organization_secrets:read')) });
   });
 });
+
+describe('doctor sends only AWS actions to the IAM simulator', () => {
+  it('keeps npm permissions apart from AWS actions', () => {
+    const split = requiredPermissions(actions);
+    expect(split.npm).toContain('npm:tokens:write');
+    expect(split.aws.some((permission) => permission.startsWith('npm:') || permission.startsWith('github:'))).toBe(false);
+    expect(split.aws).toContain('iam:PutRolePolicy');
+  });
+});

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import Hunt from '../../src/commands/hunt.js';
 import { followHunt } from '../../src/hunt/index.js';
+import { runCommand } from '../helpers/cli.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -45,10 +46,13 @@ describe('cicd-ir hunt', () => {
 
   it('refuses bad input with exit 2 before reading anything', async () => {
     // Then no identity, a malformed key, a bad time, files without a path are usage errors
-    await expect(run(['--source', 'files', '--path', steal])).rejects.toMatchObject({ exitCode: 2 });
-    await expect(run(['--source', 'files', '--path', steal, '--access-key-id', 'not-a-key'])).rejects.toMatchObject({ exitCode: 2 });
-    await expect(run(['--source', 'files', '--path', steal, '--user-name', 'ci', '--cutoff', 'yesterday'])).rejects.toMatchObject({ exitCode: 2 });
-    await expect(run(['--source', 'files', '--user-name', 'ci'])).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('--path') });
+    // (each printed as the usual error on stderr, exit 2: the shape every command shares)
+    expect((await runCommand(Hunt, ['--source', 'files', '--path', steal])).exitCode).toBe(2);
+    expect((await runCommand(Hunt, ['--source', 'files', '--path', steal, '--access-key-id', 'not-a-key'])).exitCode).toBe(2);
+    expect((await runCommand(Hunt, ['--source', 'files', '--path', steal, '--user-name', 'ci', '--cutoff', 'yesterday'])).exitCode).toBe(2);
+    const noPath = await runCommand(Hunt, ['--source', 'files', '--user-name', 'ci']);
+    expect(noPath.exitCode).toBe(2);
+    expect(noPath.stderr).toContain('--path');
   });
 
   it('re-polls with --follow semantics until aborted', async () => {

@@ -126,8 +126,9 @@ async function uninterrupted(playbook: string, out: string): Promise<Baseline> {
   try {
     const run = await spawnCliAsync(['contain', ...incidentFlags(lab), '--yes', '--out', out, '--playbook', playbook], labEnv(lab)).done;
     // Contained: every credential closed (the npm token the log printed is revoked on the lab's
-    // registry); without the hunt step, the verdict keeps the missing hunt open (exit 3).
-    if (playbook === CONTAIN_PLAYBOOK) expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    // registry). With the hunt, the secret the attacker's minted key read stays OPEN to rotate
+    // (exit 3); without the hunt step, the verdict keeps the missing hunt open (exit 3).
+    if (playbook === CONTAIN_PLAYBOOK) expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3);
     else onlyTheHuntOpen(run);
     return { world: worldOf(lab), counts: mutationCounts(lab) };
   } finally {
@@ -192,9 +193,11 @@ describe('contain survives SIGKILL at any point and --resume finishes it exactly
 
       // Then: it succeeds, and the world is the one an uninterrupted run leaves (the secrets
       // hold the user's one active key), but for the orphan key when the secret was lost.
+      // (With the hunt, the one open item is the secret the attacker's minted key read; without
+      // it, the missing hunt: exit 3 either way, with that one item.)
       if (point.full) {
-        expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(0);
-        expect(last.stdout).not.toMatch(/NOT CONTAINED YET/);
+        expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(3);
+        expect(last.stdout).toMatch(/NOT CONTAINED YET: 1 open item\(s\) need a human \(exit 3\):\n {2}\[high\] rotate prod\/fleet\/db-credentials: read by AKIA/);
       } else onlyTheHuntOpen(last);
       expect(worldOf(lab)).toEqual(secretLost ? withOrphanKey(baseline.world) : baseline.world);
       // No action applied twice: one CreateAccessKey (two when its secret was lost), and no

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '../helpers/cli.js';
 import { describe, expect, it, vi } from 'vitest';
 import Report from '../../src/commands/report.js';
 import { CONTAIN, runDirWith } from './fixture.js';
@@ -54,12 +55,13 @@ describe('cicd-ir report', () => {
 
   it('rejects an unknown run or format with exit code 2 before writing anything', async () => {
     const runDir = await runDirWith(CONTAIN);
-    const missing = await quietly(() => Report.run(['no-such-run', '--runs-dir', dirname(runDir)], ROOT));
-    // (oclif's handler reads oclif.exit, so the process really exits 2)
-    expect(missing.error).toMatchObject({ exitCode: 2, oclif: { exit: 2 } });
-    expect(String(missing.error.message)).toContain('no run no-such-run');
-    const badFormat = await quietly(() => Report.run([runDir, '--format', 'md,pdf'], ROOT));
-    expect(badFormat.error).toMatchObject({ exitCode: 2, message: 'unknown report format pdf: use md, html, json, timesketch' });
+    // (the error every command prints, and oclif.exit 2 so the process really exits 2)
+    const missing = await runCommand(Report, ['no-such-run', '--runs-dir', dirname(runDir)]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('no run no-such-run');
+    const badFormat = await runCommand(Report, [runDir, '--format', 'md,pdf']);
+    expect(badFormat.exitCode).toBe(2);
+    expect(badFormat.stderr).toContain('unknown report format pdf: use md, html, json, timesketch');
     expect(existsSync(join(runDir, 'report.md'))).toBe(false);
   });
 });

@@ -173,12 +173,15 @@ describe('report of a real contain run in the lab', () => {
     expect(m.credentials.items.find((i) => i.name === 'NPM_TOKEN')!.note).toContain('found in the log of run 9123456701');
     // And nothing is left open: the log's findings stay findings, but every value they name is dead
     // (the hunt's findings, what the attacker did, stay for a human to review)
-    expect(report.verdict.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([]);
-    expect(report.verdict.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'used-after-job-end', 'used-after-job-end']);
-    // And the verdict is contained (exit 0): those high findings are listed to act on, none blocks
-    expect(report.verdict).toMatchObject({ contained: true, exitCode: 0, blocking: 0 });
-    expect(report.verdict.openItems.every((i) => !i.blocking && i.action.length > 0)).toBe(true);
-    expect(report.status).toBe('succeeded');
+    // (but the secret the minted key read: its value is the attacker's, nobody rotated it)
+    expect(report.verdict.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([
+      expect.objectContaining({ kind: 'credential', severity: 'high', blocking: true, summary: expect.stringMatching(/^rotate prod\/fleet\/db-credentials: read by AKIA[A-Z0-9]{16} at /) }),
+    ]);
+    expect(report.verdict.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'rotate prod/fleet/db-credentials', 'used-after-job-end', 'used-after-job-end']);
+    // And so the verdict is not contained (exit 3) for that one item; the high findings are listed to act on, none blocks
+    expect(report.verdict).toMatchObject({ contained: false, exitCode: 3, blocking: 1 });
+    expect(report.verdict.openItems.filter((i) => i.kind === 'finding').every((i) => !i.blocking && i.action.length > 0)).toBe(true);
+    expect(report.status).toBe('needs-human');
     expect(report.findings.filter((f) => f.kind === 'secret-in-log')).toHaveLength(4);
     // And the exposing run's log is gone from GitHub, a redacted copy kept in the run folder
     const deleted = journal.find((r) => r.type === 'step' && r.key === 'delete-logs' && r.phase === 'verified');

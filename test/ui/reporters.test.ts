@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvent, StepOutcome } from '../../src/engine/events.js';
 import { lineReporter } from '../../src/ui/lines.js';
-import { listrReporter } from '../../src/ui/listr.js';
+import { applyEvent, emptyProgress, listrReporter, progressFrame } from '../../src/ui/listr.js';
 
 const outcome = (key: string, step: string, status: StepOutcome['status'], detail: string): StepOutcome => ({ key, step, action: 'test.probe', status, detail });
 
@@ -66,32 +66,56 @@ describe('line reporter (no TTY)', () => {
   });
 });
 
-describe('listr2 reporter', () => {
-  it('turns engine events into tasks and subtasks with their end states, and finishes', async () => {
-    // Given listr2's test renderer, which serialises every task event to stdout
+describe('live progress (TTY)', () => {
+  it('draws a header, N/M and only running, failed and open work, within the terminal', () => {
+    // Given the run's events folded into the progress state
+    const state = emptyProgress();
+    for (const event of events) applyEvent(state, event);
+    // When a frame is drawn at 80x24
+    const frame = progressFrame(state, 80, 18);
+    // Then the header names the run and the mode, the counter counts steps, and only open work shows
+    expect(frame[0]).toBe('cicd-ir run 2026-11-25T16-40-12Z-abcd · contain · LIVE');
+    expect(frame[1]).toBe('3/3 steps done · 0 running · 1 failed · 1 need a human · 1 skipped');
+    expect(frame.slice(2)).toEqual(['✖ a  FAILED: boom', '! fan[1]  UNVERIFIED, needs a human: still active']);
+    expect(frame.join('\n')).not.toContain('fan[0]'); // done and fine: counted, not drawn
+    expect(frame.join('\n')).not.toContain('dependency a failed'); // a skip is not a warning
+    for (const line of frame) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  it('keeps a long fan-out inside the height, and a running key shows its latest line', () => {
+    const state = emptyProgress();
+    applyEvent(state, { type: 'run-started', runId: 'r', runDir: '/r', playbook: 'p', dryRun: true, resumed: false, steps: [{ id: 'rotate', action: 'github.rotate-secret', needs: [] }] });
+    const keys = Array.from({ length: 40 }, (_, i) => `rotate[${i}]`);
+    applyEvent(state, { type: 'step-expanded', step: 'rotate', keys });
+    for (const key of keys) applyEvent(state, { type: 'step-started', step: 'rotate', key, action: 'github.rotate-secret', attempt: 1 });
+    applyEvent(state, { type: 'log', level: 'info', step: 'rotate', key: 'rotate[0]', message: 'writing \u001b[2J secret' });
+    const frame = progressFrame(state, 80, 10);
+    expect(frame).toHaveLength(10);
+    expect(frame[0]).toContain('DRY RUN');
+    expect(frame[1]).toBe('0/1 steps done · 40 running');
+    expect(frame[2]).toContain('rotate[0]  github.rotate-secret  writing \\x1b[2J secret');
+    expect(frame[9]).toBe('… and 33 more');
+  });
+
+  it('redraws at most about 4 times a second however fast events come, and clears itself at the end', async () => {
+    // Given a TTY-like stream
     let text = '';
-    const capture = (chunk: string | Uint8Array) => {
-      text += chunk.toString();
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    vi.spyOn(console, 'log').mockImplementation((line: string) => capture(`${line}\n`));
-    const reporter = listrReporter({ renderer: 'test' });
-    // When the engine's events arrive
-    for (const event of events) reporter.onEvent(event);
+    const stream = { columns: 80, rows: 24, write: (chunk: string) => ((text += chunk), true) };
+    const reporter = listrReporter({ stream });
+    // When 400 events arrive over about a second
+    reporter.onEvent(events[0]!);
+    const started = Date.now();
+    for (let i = 0; i < 400; i++) {
+      reporter.onEvent({ type: 'step-started', step: 'a', key: `a${i}`, action: 'test.probe', attempt: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 2.5));
+    }
+    const seconds = (Date.now() - started) / 1000;
     await reporter.finish();
-    // Then each step is a task, fan-out keys are subtasks, and each ends as the engine said
-    const records = text
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { event: string; data: unknown; task: { title: string; path: string[] } });
-    const final = (title: RegExp) => records.filter((r) => r.event === 'STATE' && title.test(r.task.title)).at(-1)?.data;
-    expect(final(/^a \(test\.probe\)/)).toBe('FAILED');
-    expect(final(/^b \(test\.probe\)/)).toBe('SKIPPED');
-    expect(final(/^fan\[0\]: done: disabled_manually/)).toBe('COMPLETED');
-    expect(final(/^fan\[1\]: UNVERIFIED, needs a human: still active/)).toBe('COMPLETED');
-    expect(records.some((r) => r.task.path.join(' > ') === 'fan (test.probe) x2 > fan[0]')).toBe(true);
-    expect(records.find((r) => r.event === 'MESSAGE' && JSON.stringify(r.data).includes('dependency a failed'))).toBeDefined();
+    // Then the header was drawn at most ~4 times a second (plus the first frame)
+    const frames = text.split('cicd-ir run ').length - 1;
+    expect(frames).toBeGreaterThan(1);
+    expect(frames).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 2);
+    // And finish() erased the view instead of reprinting every step
+    expect(text.endsWith('\u001b[0J')).toBe(true);
   });
 });

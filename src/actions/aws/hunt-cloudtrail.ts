@@ -36,7 +36,6 @@ const Schema = HuntInput.extend({
   .superRefine((input, issues) => {
     if (input.source === 'files' && !input.path) issues.addIssue({ code: 'custom', path: ['path'], message: 'source files needs a path (directory, file or s3://bucket/prefix)' });
     if (input.source === 'athena' && !input.athena) issues.addIssue({ code: 'custom', path: ['athena'], message: 'source athena needs the athena table' });
-    if (identitiesOf(input).length === 0) issues.addIssue({ code: 'custom', path: ['identities'], message: 'give at least one identity (identities, oidc_subjects, role_arns or access_key_ids)' });
   });
 
 type Input = z.infer<typeof Schema>;

@@ -52,7 +52,7 @@ function safeRelative(name: string): string {
 
 /** Writes lines to a file with bounded memory: sync writes in 64 KiB batches (fflate calls back synchronously). */
 function fileSink(path: string): RedactedSink {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const fd = openSync(path, 'w', 0o600);
   let buffer = '';
   return {

@@ -197,9 +197,18 @@ export const revokeToken = defineAction<Input>({
   async verify(ctx, input, result) {
     const npm = npmClient(ctx);
     const revoked = new Set(result.outputs['revoked'] as string[]);
-    // Resolve again from the registry's list: anything revoked that still resolves is still live.
-    const now = await resolveTargets(ctx, npm, input);
-    const still = now.revoke.map((target) => target.label).filter((label) => revoked.has(label));
+    // A resumed run verifies with the input as journalled: defaults not applied, and the leaked
+    // values back as fingerprints (never the values). Resolve what is still held, then check every
+    // token revoked by key is gone from the account's list.
+    const held: Input = { token_ids: input.token_ids ?? [], ...(input.tokens_file && { tokens_file: input.tokens_file }), leaked: (input.leaked ?? []).filter((value) => value instanceof Secret) };
+    const now = await resolveTargets(ctx, npm, held);
+    const listed = await npm.listTokens();
+    const keyOf = (label: string) => /\/token\/([0-9a-f]{6,128})$/i.exec(label)?.[1]?.toLowerCase();
+    const stillListed = [...revoked].filter((label) => {
+      const key = keyOf(label);
+      return key !== undefined && listed.some((token) => token.key.toLowerCase().startsWith(key));
+    });
+    const still = [...new Set([...now.revoke.map((target) => target.label).filter((label) => revoked.has(label)), ...stillListed])];
     const foreign = now.foreign ?? [];
     if (foreign.length > 0) {
       return { verified: false, detail: `${foreign.length} token(s) still authenticate as another account (${[...new Set(foreign.map((target) => target.account))].join(', ')}): not revocable with the responder's npm account${still.length ? `; ${still.length} revoked token(s) still listed` : ''}` };

@@ -32,7 +32,7 @@ export default class ActionsList extends BaseCommand {
       this.log(
         formatTable(
           ['ID', 'MUTATING', 'SUMMARY', 'PERMISSIONS'],
-          rows.map((row) => [row.id, row.mutating ? 'yes' : 'no', row.summary, row.permissions.join('\n')]),
+          rows.map((row) => [row.id, row.mutating ? 'yes' : 'no', row.summary, row.permissions]),
         ),
       );
     }

@@ -43,6 +43,22 @@ describe('npm.revoke-token against the lab registry', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('verifies on a resume, where the leaked value comes back from the journal as a fingerprint and defaults are not applied', async () => {
+    // Given a leaked token revoked by a run that was then killed (crash matrix: kill after the revocation)
+    const ctx = testContext({ clients: lab.clients() });
+    const secret = new Secret(LEAKED, 'npm token from a log');
+    const input = revokeToken.schema.parse({ leaked: [secret] });
+    const result = await revokeToken.apply(ctx, input, await revokeToken.plan(ctx, input));
+    expect(result.outputs['revoked']).toHaveLength(1);
+    // When the resumed run verifies with the input as the journal holds it
+    const journalled = JSON.parse(JSON.stringify({ leaked: [secret] })) as never;
+    // Then it is verified from the registry's list, not from the value
+    await expect(revokeToken.verify(ctx, journalled, result)).resolves.toMatchObject({ verified: true });
+    // And a token named revoked that is still listed is not
+    const listed = { ...result, outputs: { ...result.outputs, revoked: ["npm:registry/token/c0ffee000000"] } };
+    await expect(revokeToken.verify(ctx, journalled, listed)).resolves.toMatchObject({ verified: false });
+  });
+
   it('revokes tokens held in a file, by id and found by the scan; plan again shows none; apply again is changed: false', async () => {
     // Given a file with a held token value (and a comment), a token key prefix, and a leaked Secret from the log scan
     const file = join(dir, 'tokens.txt');
