@@ -238,7 +238,9 @@ describe('report of a real contain run in the lab', () => {
     for (const r of journal) if (r.type === 'step') lastPhase.set(r.key, r.phase);
     expect(m.steps).toMatchObject({ total: lastPhase.size, verified: [...lastPhase.values()].filter((p) => p === 'verified').length, unverified: [], failed: [] });
     const firstMutation = journal.filter((r) => r.type === 'api-call' && (r as any).mutating && !(r as any).error).map((r) => r.at).sort()[0];
-    expect(m.timeToContain).toMatchObject({ status: 'contained', firstMutationAt: firstMutation });
+    // (the containment steps were verified, but the verdict is not contained: the secret the minted key read is open)
+    expect(m.timeToContain).toMatchObject({ status: 'not-contained', firstMutationAt: firstMutation });
+    expect(m.timeToContain.durationMs).toBeGreaterThan(0);
 
     // When the HTML is opened in headless Chromium
     const browser = await chromium.launch({
