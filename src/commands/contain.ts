@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { redact } from '../engine/secret.js';
-import { safeText } from '../engine/safe-text.js';
 import { faultProfileNames } from '../lab/faults.js';
 import { RunCommand } from '../ui/run-command.js';
 import { CONTAIN_PLAYBOOK, runContain, type ContainResult } from '../ui/contain-session.js';
@@ -20,8 +19,10 @@ repositories out of the roles' OIDC trust and revokes their sessions, rotates th
 the secrets hold (and writes the new one into every repository, environment and organization
 secret of those names the workflow reaches), revokes leaked GitHub tokens given in
 --tokens-file, and writes the timeline report (report.md, report.html, ...) into the run folder.
-It exits 3 (needs a human), listing them, while the report shows a reachable credential still
-open or a step unverified. With --lab SCENARIO it starts the built-in lab and works on it; the
+Its exit code is the report's containment verdict: 0 only when everything in the attacker's
+reach is closed and verified and no critical finding is open, 1 when a step failed, 3 (needs a
+human) otherwise; the end summary lists every open item and every critical or high finding with
+what to do. With --lab SCENARIO it starts the built-in lab and works on it; the
 scenario's incident block gives any flag not set. Without a terminal it needs --yes (or --dry-run).`;
 
   static override examples = [
@@ -83,13 +84,9 @@ scenario's incident block gives any flag not set. Without a terminal it needs --
   }
 }
 
-/** The run summary with what is still open before the report paths (what the responder opens next). */
+/** The run summary with the verdict (every open item and critical/high finding, with what to do) before the report paths (what the responder opens next). */
 export function containSummary(result: ContainResult): string {
   const lines = [runSummary({ ...result, reports: [] })];
-  if (result.openItems.length > 0) {
-    lines.push('', `NOT CONTAINED YET: ${result.openItems.length} open item(s) need a human:`);
-    for (const item of result.openItems) lines.push(`  [${item.severity}] ${safeText(item.summary)}`);
-  }
   for (const file of result.reports ?? []) if (/\.(md|html)$/.test(file)) lines.push(`report: ${file}`);
   return redact(lines.join('\n'));
 }

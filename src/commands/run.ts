@@ -4,6 +4,7 @@ import { preflight } from '../ui/preflight.js';
 import { RunCommand } from '../ui/run-command.js';
 import { resultJson, runSession, parseVars } from '../ui/run-session.js';
 import { runSummary } from '../ui/run-summary.js';
+import { runVerdict, withVerdict } from '../ui/run-verdict.js';
 
 /** Flags shared by run and contain. */
 export const runFlags = {
@@ -19,8 +20,9 @@ export default class Run extends RunCommand {
   static override summary = 'Run a playbook: plan, apply and verify each step, journalled.';
   static override description = `Steps run as a graph: independent ones concurrently, dependent ones in order. Every phase is
 written to .cicd-ir/runs/<run-id>/journal.jsonl before the next begins, so --resume continues a
-crashed or failed run without applying a completed step twice. Exit 0 done and verified, 1 a step
-failed, 2 bad input, 3 finished but something needs a human.`;
+crashed or failed run without applying a completed step twice. The exit code is the containment
+verdict of the journal, as for contain: 0 nothing open, 1 a step failed, 2 bad input, 3 finished
+but something needs a human (listed with what to do).`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> playbooks/contain-compromised-workflow.yaml --var repos=acme/web --var workflow=deploy.yml --var since=2026-11-25T14:00:00Z --var incident=IR-42 --dry-run',
@@ -38,8 +40,7 @@ failed, 2 bad input, 3 finished but something needs a human.`;
     const { args, flags } = await this.parse(Run);
     const vars = parseVars(flags.var);
     await preflight({ playbookFile: args.playbook, since: typeof vars.since === 'string' ? vars.since : undefined, tokensFile: typeof vars.tokens_file === 'string' ? vars.tokens_file : undefined, resume: Boolean('resume' in flags && (flags.resume || flags.latest)) });
-    const result = resultJson(
-      await runSession({
+    const ran = await runSession({
         playbookFile: args.playbook,
         vars,
         dryRun: flags['dry-run'],
@@ -50,8 +51,9 @@ failed, 2 bad input, 3 finished but something needs a human.`;
         latest: flags.latest,
         incident: flags.incident,
         concurrency: flags.concurrency,
-      }),
-    );
+      });
+    // The exit code is the containment verdict of the journal, as `contain` and the report give it.
+    const result = resultJson(flags['dry-run'] ? ran : withVerdict(ran, await runVerdict(ran)));
     this.log(runSummary(result));
     if (result.exitCode === 0) return result;
     if (this.jsonEnabled()) this.logJson(result);

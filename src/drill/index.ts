@@ -234,7 +234,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     // Secrets the attack minted count too.
     secrets = labSecrets(lab);
     const criteria: DrillCriterion[] = [
-      scoreTimeToContain(report, options.sloMs),
+      scoreTimeToContain(report, options.sloMs, expectOpen, lab.scenario.drill?.expect_findings ?? []),
       scoreCredentials(report, expectOpen),
       scoreAttacks(attacks, findings, []),
     ];

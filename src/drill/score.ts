@@ -29,16 +29,27 @@ export interface DrillAttack {
   detail: string;
 }
 
-/** (a) Time to contain from the report's metrics, within the SLO. */
-export function scoreTimeToContain(report: Timeline, sloMs: number): DrillCriterion {
+/**
+ * (a) Time to contain: the report's containment verdict must be contained (the same verdict the
+ * CLI's exit code comes from), except for open items the scenario declares the playbook cannot
+ * close (`expect_open`), and the containment steps must be verified within the SLO.
+ */
+export function scoreTimeToContain(report: Timeline, sloMs: number, expectOpen: readonly string[] = [], expectFindings: readonly string[] = []): DrillCriterion {
+  const v = report.verdict;
   const t = report.metrics.timeToContain;
-  const failed = report.metrics.steps.failed;
-  // A failed read step (find-roles, say) leaves later steps with less to do: "contained" would lie.
-  if (failed.length) return { id: 'time-to-contain', passed: false, reason: `not contained: ${failed.map((s) => `step ${s.key} failed (${s.detail})`).join('; ')}` };
-  if (t.status !== 'contained') return { id: 'time-to-contain', passed: false, reason: `${t.status}: ${t.text}` };
-  if (t.durationMs === undefined) return { id: 'time-to-contain', passed: false, reason: 'contained, but the journal gives no duration' };
-  const within = t.durationMs <= sloMs;
-  return { id: 'time-to-contain', passed: within, reason: `contained in ${formatDuration(t.durationMs)} (SLO ${formatDuration(sloMs)})${within ? '' : ': over the SLO'}` };
+  type Item = Timeline['verdict']['openItems'][number];
+  const findingKind = (item: Item) => item.summary.slice(0, item.summary.indexOf(':'));
+  const expected = (item: Item) =>
+    (item.kind === 'credential' && expectOpen.some((name) => item.resource === name || item.summary.includes(name))) || (item.kind === 'finding' && expectFindings.includes(findingKind(item)));
+  const missing = expectFindings.filter((kind) => !v.openItems.some((item) => item.kind === 'finding' && findingKind(item) === kind));
+  if (missing.length) return { id: 'time-to-contain', passed: false, reason: `the scenario expects open finding(s) ${missing.join(', ')}, but the verdict does not list them` };
+  const blocking = v.openItems.filter((item) => item.blocking && !expected(item));
+  if (blocking.length) return { id: 'time-to-contain', passed: false, reason: `not contained (exit ${v.exitCode}): ${blocking.map((item) => item.summary).join('; ')}` };
+  const durationMs = v.durationMs ?? t.durationMs;
+  if (durationMs === undefined) return { id: 'time-to-contain', passed: false, reason: `${t.status}: the journal gives no duration (${t.text})` };
+  const within = durationMs <= sloMs;
+  const open = v.contained ? '' : ` (open only as expected: ${[...expectOpen, ...expectFindings].join(', ')})`;
+  return { id: 'time-to-contain', passed: within, reason: `contained in ${formatDuration(durationMs)}${open} (SLO ${formatDuration(sloMs)})${within ? '' : ': over the SLO'}` };
 }
 
 /**
@@ -54,7 +65,7 @@ export function scoreCredentials(report: Timeline, expectOpen: readonly string[]
   }
   for (const job of report.metrics.credentials.everySecretReachableBy) problems.push(`${job} reaches every secret: the report cannot tell them apart`);
   for (const name of expectOpen) {
-    const listed = open.some((item) => item.name === name) || report.openItems.some((item) => item.summary.includes(name));
+    const listed = open.some((item) => item.name === name) || report.verdict.openItems.some((item) => item.summary.includes(name));
     if (!listed) problems.push(`${name} is declared expect_open, but the report does not list it as OPEN`);
   }
   const closed = items.length - open.length;

@@ -52,6 +52,17 @@ export interface EvidenceByKind {
       errorCode?: string;
     }>;
   };
+  /**
+   * Whether an account was searched or a region hunted. A `gap` (the last record per scope and
+   * id) is an open item of the containment verdict (src/report/verdict.ts) until a later record
+   * says `searched`. `id` is the account id, or `<account>/<region>` (or the region) for a region.
+   */
+  coverage: {
+    scope: 'account' | 'region';
+    id: string;
+    status: 'searched' | 'gap';
+    reason?: string;
+  };
 }
 
 export interface InventoryItem {

@@ -421,6 +421,13 @@ export const Scenario = z
          * these succeed as expected.
          */
         expect_open: z.array(z.string().min(1)).default([]),
+        /**
+         * Kinds of critical finding only a human can close (`untrusted-trigger`: the workflow's
+         * `pull_request_target` trigger must be rewritten; the playbook only disables it). The
+         * containment verdict keeps them open (exit 3); the drill requires each to be listed among
+         * its open items and does not count it against time-to-contain.
+         */
+        expect_findings: z.array(z.string().min(1)).default([]),
       })
       .strict()
       .optional(),

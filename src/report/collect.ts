@@ -87,6 +87,16 @@ const CredentialData = z.object({
   subjects: z.array(z.string()).optional(),
 });
 
+/** `coverage` evidence: whether an account was searched or a region hunted (the contract is in src/report/verdict.ts). */
+const CoverageData = z.object({
+  scope: z.enum(['account', 'region']),
+  id: z.string().min(1),
+  status: z.enum(['searched', 'gap']),
+  reason: z.string().optional(),
+});
+
+export type CoverageRecord = z.infer<typeof CoverageData>;
+
 const CloudTrailData = z.object({
   events: z.array(
     z.object({
@@ -156,13 +166,26 @@ export interface Collected {
   cloudtrail: Map<string, Seq<CloudTrailEvent>>;
   credentials: Seq<CredentialEvent>[];
   inventory: Seq<InventoryItem & { repo: string; workflow: string }>[];
+  /**
+   * Per inventory item (inventoryKey), every repository (lower case) whose inventory listed it:
+   * `inventory` keeps one record per item, but an org secret is reachable only by the
+   * repositories its visibility admits, which is each repository's inventory's to say.
+   */
+  inventoryRepos: Map<string, Set<string>>;
   findings: Seq<Finding>[];
+  /** `coverage` evidence: accounts searched or not, regions hunted or not (see src/report/verdict.ts). */
+  coverage: Seq<CoverageRecord>[];
   /** Named values github.scan-run-logs found in run logs, one per repo, run, name and value. */
   logHits: Seq<LogHit>[];
   /** Step records by key, in journal order. */
   steps: Map<string, StepRecord[]>;
   apiCalls: ApiCallJournalRecord[];
   warnings: string[];
+}
+
+/** One inventory item's identity: kind, scope and name. */
+export function inventoryKey(item: { kind: string; scope: string; name: string }): string {
+  return `${item.kind}|${item.scope}|${item.name}`;
 }
 
 /** Parses an ISO-ish time; undefined when it is not a time. Output is always `toISOString()`. */
@@ -180,7 +203,9 @@ export function collect(records: JournalRecord[], runIdFallback = 'unknown'): Co
     cloudtrail: new Map(),
     credentials: [],
     inventory: [],
+    inventoryRepos: new Map(),
     findings: [],
+    coverage: [],
     logHits: [],
     steps: new Map(),
     apiCalls: [],
@@ -271,7 +296,10 @@ function collectEvidence(out: Collected, record: Extract<JournalRecord, { type: 
       const parsed = InventoryData.safeParse(record.data);
       if (!parsed.success) return bad(parsed.error);
       for (const item of parsed.data.items) {
-        const key = `${item.kind}|${item.scope}|${item.name}`;
+        const key = inventoryKey(item);
+        const repos = out.inventoryRepos.get(key) ?? new Set<string>();
+        repos.add(parsed.data.repo.toLowerCase());
+        out.inventoryRepos.set(key, repos);
         if (inventoryKeys.has(key)) continue;
         inventoryKeys.add(key);
         out.inventory.push({ value: { ...item, repo: parsed.data.repo, workflow: parsed.data.workflow }, seq: record.seq, at: record.at, step: record.step });
@@ -282,6 +310,12 @@ function collectEvidence(out: Collected, record: Extract<JournalRecord, { type: 
       const parsed = CredentialData.safeParse(record.data);
       if (!parsed.success) return bad(parsed.error);
       out.credentials.push({ value: parsed.data, seq: record.seq, at: record.at, step: record.step });
+      return;
+    }
+    case 'coverage': {
+      const parsed = CoverageData.safeParse(record.data);
+      if (!parsed.success) return bad(parsed.error);
+      out.coverage.push({ value: parsed.data, seq: record.seq, at: record.at, step: record.step });
       return;
     }
     case 'cloudtrail-events': {

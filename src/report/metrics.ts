@@ -1,16 +1,12 @@
 import type { CredentialEvent, InventoryItem } from '../engine/evidence.js';
 import { fingerprint } from '../engine/secret.js';
-import { type Collected, type LogHit, type Seq, RUN_RESOURCE, cancelledRuns, deniedSubjects, foundRoles, isMutatingStep, isoOrUndefined, lastPhase, stringLike } from './collect.js';
+import { type Collected, type LogHit, type Seq, cancelledRuns, inventoryKey, deniedSubjects, foundRoles, isMutatingStep, isoOrUndefined, lastPhase, stringLike } from './collect.js';
 import { formatDuration } from './format.js';
-import { secretReadOpenItems } from './reads.js';
 import {
   type CredentialStatus,
   type Exposure,
   type Metrics,
-  type OpenItem,
   PLAN_ONLY_NOTICE,
-  SEVERITIES,
-  type Severity,
   type StepProblem,
   type TimeToContain,
 } from './model.js';
@@ -100,29 +96,56 @@ function looseJob(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
-/** `repo:o/r` -> `o/r`; `env:o/r/prod` -> `o/r/prod`; `org:acme` -> `acme`. */
-function scopePath(scope: string): string {
-  return scope.replace(/^[a-z]+:/, '');
+/**
+ * The journal's name of an inventory secret: what secretResource() (src/github/secret-scope.ts)
+ * writes for that exact scope: `repo:o/r` -> `secret:o/r/NAME`, `env:o/r/prod` ->
+ * `secret:o/r:env:prod/NAME`, `org:acme` -> `secret:org:acme/NAME`. Undefined for other kinds.
+ */
+export function secretResourceOf(item: { kind: string; scope: string; name: string }): string | undefined {
+  const colon = item.scope.indexOf(':');
+  const [prefix, rest] = [item.scope.slice(0, colon), item.scope.slice(colon + 1)];
+  if (item.kind === 'repo-secret' && prefix === 'repo') return `secret:${rest}/${item.name}`;
+  if (item.kind === 'org-secret' && prefix === 'org') return `secret:org:${rest}/${item.name}`;
+  if (item.kind === 'environment-secret' && prefix === 'env') {
+    const [owner, repo, ...env] = rest.split('/');
+    if (owner && repo && env.length > 0) return `secret:${owner}/${repo}:env:${env.join('/')}/${item.name}`;
+  }
+  return undefined;
 }
 
-/** Whether a credential event's id names this inventory item (`secret:o/r/NAME` for a repo secret). */
-function matchesItem(item: { name: string; scope: string }, credential: string): boolean {
-  if (credential === item.name) return true;
-  return credential.endsWith(`/${item.name}`) && credential.includes(scopePath(item.scope));
+/**
+ * Whether a credential event's id names this inventory item. A secret matches only its exact
+ * scope: a repository secret is not closed by a write of the same-named environment secret, an
+ * environment secret is closed by its own write (`secret:o/r:env:prod/NAME`), and an org secret
+ * only by a write of that organization's secret (never `acme-evil` for `acme`, never a
+ * repository secret of an `acme/...` repository). GitHub owner, repository, environment and
+ * secret names are case-insensitive, so the comparison is too. Other kinds (tokens, roles)
+ * match by their exact name.
+ */
+export function matchesItem(item: { kind: string; name: string; scope: string }, credential: string): boolean {
+  const resource = secretResourceOf(item);
+  if (resource !== undefined) return resource.toLowerCase() === credential.toLowerCase();
+  if (SECRET_KINDS.has(item.kind as InventoryItem['kind'])) return false;
+  return credential === item.name;
 }
 
-/** Whether a secret of this scope is readable by runs of `repo` (`o/r`): `repo:o/r` and `env:o/r/ENV` by o/r, `org:ORG` by every repository of ORG. */
-function scopeCovers(scope: string, repo: string): boolean {
+/**
+ * Whether a secret of this scope is readable by runs of `repo` (`o/r`): `repo:o/r` and
+ * `env:o/r/ENV` by o/r; `org:ORG` by the repositories of ORG the secret's visibility admits,
+ * which is what the inventory recorded (an org secret is inventoried for a repository only when
+ * its visibility, `all`, `private` or `selected`, lets that repository read it).
+ */
+function scopeCovers(c: Collected, item: InventoryItem, repo: string): boolean {
   // GitHub owner and repository names are case-insensitive.
-  const s = scope.toLowerCase();
+  const s = item.scope.toLowerCase();
   const r = repo.toLowerCase();
   if (s.startsWith('repo:')) return s.slice('repo:'.length) === r;
   if (s.startsWith('env:')) return s.slice('env:'.length).split('/').slice(0, 2).join('/') === r;
-  if (s.startsWith('org:')) return r.startsWith(`${s.slice('org:'.length)}/`);
+  if (s.startsWith('org:')) return r.startsWith(`${s.slice('org:'.length)}/`) && (c.inventoryRepos.get(itemKey(item))?.has(r) ?? false);
   return false;
 }
 
-const itemKey = (item: Pick<InventoryItem, 'kind' | 'scope' | 'name'>) => `${item.kind}|${item.scope}|${item.name}`;
+const itemKey = inventoryKey;
 
 /**
  * The inventory secret whose value a log showed under its name in a run of its repository, by
@@ -131,9 +154,9 @@ const itemKey = (item: Pick<InventoryItem, 'kind' | 'scope' | 'name'>) => `${ite
  * repository; none when a repository and an environment secret (or two environments) could each
  * have been read, since which one a job reads depends on its environment and the log does not say.
  */
-function holderOf(secrets: InventoryItem[], hit: LogHit): InventoryItem | undefined {
+function holderOf(c: Collected, secrets: InventoryItem[], hit: LogHit): InventoryItem | undefined {
   // Secret names are case-insensitive too (GitHub stores them upper case).
-  const named = secrets.filter((item) => item.name.toUpperCase() === hit.name.toUpperCase() && scopeCovers(item.scope, hit.repo));
+  const named = secrets.filter((item) => item.name.toUpperCase() === hit.name.toUpperCase() && scopeCovers(c, item, hit.repo));
   const specific = named.filter((item) => item.kind !== 'org-secret');
   if (specific.length > 0) return specific.length === 1 ? specific[0] : undefined;
   return named.length === 1 ? named[0] : undefined;
@@ -160,7 +183,7 @@ function valuesFoundBySecret(c: Collected): Map<string, FoundValue[]> {
     .sort((a, b) => a.at.localeCompare(b.at));
   const out = new Map<string, Map<string, FoundValue>>();
   for (const { value: hit } of c.logHits) {
-    const holder = holderOf(secrets, hit);
+    const holder = holderOf(c, secrets, hit);
     if (!holder) continue;
     const values = out.get(itemKey(holder)) ?? new Map<string, FoundValue>();
     out.set(itemKey(holder), values);
@@ -283,7 +306,7 @@ export function exposureWindows(c: Collected): Exposure[] {
     }
     const allFoundDead = found.length > 0 && found.every((f) => f.killedBy);
     const matched = [...candidates.values()].filter((cand) => matchesItem(item, cand.credential));
-    if (matched.length === 0 && !allFoundDead) matched.push(get(`secret:${scopePath(item.scope)}/${item.name}`, 'github-secret'));
+    if (matched.length === 0 && !allFoundDead) matched.push(get(secretResourceOf(item) ?? `secret:${item.scope}/${item.name}`, 'github-secret'));
     for (const cand of matched) cand.jobs.push(...item.jobs);
   }
   const out: Exposure[] = [];
@@ -540,75 +563,6 @@ export function stepCounts(c: Collected): Metrics['steps'] {
     else if (last.phase === 'compensated') failed.push({ ...base, detail: 'compensated (undone) after a failure' });
   }
   return { total: c.steps.size, verified, skipped, unverified, failed };
-}
-
-const RANK: Record<Severity, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;
-
-/** What a responder must still do, most severe first: the first thing the report shows. */
-export function openItems(c: Collected, metrics: Metrics): OpenItem[] {
-  const items: OpenItem[] = [];
-  const t = metrics.timeToContain;
-  if (t.status === 'not-contained') items.push({ kind: 'containment', severity: 'critical', summary: `Not contained: ${t.blocking.join(', ')} not verified` });
-  for (const e of metrics.exposure) {
-    if (e.usedAfterClose > 0) {
-      items.push({ kind: 'exposure', severity: 'critical', summary: `${e.credential} was used successfully ${e.usedAfterClose} time(s) after it was ${e.status}` });
-    }
-  }
-  for (const i of metrics.credentials.items.filter((x) => x.open)) {
-    items.push({
-      kind: 'credential',
-      severity: 'high',
-      summary: `OPEN: ${i.name} (${i.kind}, ${i.scope}) is reachable by ${i.jobs.join(', ') || 'the workflow'} and was not rotated or revoked (rotation: ${i.rotation})${i.note ? `; ${i.note}` : ''}`,
-    });
-  }
-  for (const job of metrics.credentials.everySecretReachableBy) {
-    items.push({ kind: 'credential', severity: 'high', summary: `${job} reaches every secret (toJSON(secrets) or a dynamic index): rotate all of them` });
-  }
-  for (const e of metrics.exposure) {
-    if (e.status === 'open' && !metrics.credentials.items.some((i) => matchesItem(i, e.credential))) {
-      items.push({ kind: 'exposure', severity: 'high', summary: `${e.credential} (${e.kind}) exposed since ${e.from ?? 'an unknown time'} and still valid` });
-    } else if (e.status === 'running') {
-      items.push({ kind: 'exposure', severity: 'medium', summary: `${e.credential}: the job was still running when recorded; the token lives until it ends` });
-    }
-  }
-  items.push(...secretReadOpenItems(c));
-  for (const s of metrics.steps.failed) items.push({ kind: 'step', severity: 'high', summary: `Step ${s.key} (${s.action}) failed: ${s.detail}` });
-  for (const s of metrics.steps.unverified) items.push({ kind: 'step', severity: 'medium', summary: `Step ${s.key} (${s.action}) unverified: ${s.detail}` });
-  const settled = leakSettled(c, metrics);
-  for (const { value: f } of c.findings) {
-    if ((f.severity === 'critical' || f.severity === 'high') && !settled(f) && f.kind !== 'secret-read') items.push({ kind: 'finding', severity: f.severity, summary: `${f.kind}: ${f.summary}` });
-  }
-  return items
-    .map((item, index) => ({ item, index }))
-    .sort((a, b) => RANK[a.item.severity] - RANK[b.item.severity] || a.index - b.index)
-    .map(({ item }) => item);
-}
-
-const CLOSED_EXPOSURE = new Set<Exposure['status']>(['revoked', 'rotated', 'deactivated', 'deleted', 'expired']);
-
-/**
- * A `secret-in-log` finding needs nothing more when every credential it names is dead: a value
- * whose fingerprint a revocation, deactivation or deletion carries; an AWS key id (or the secret
- * key next to it) whose key was closed; a job's installation token (`ghs_`) once every job of the
- * run has ended. It stays in the findings (it happened); it leaves the open items.
- */
-function leakSettled(c: Collected, metrics: Metrics): (f: { kind: string; resource?: string; evidence?: unknown }) => boolean {
-  // What is dead, read once for every finding.
-  const killed = new Set(c.credentials.filter((e) => KILLS_VALUE.has(e.value.event) && e.value.fingerprint).map((e) => e.value.fingerprint!));
-  const closedKeys = new Set(metrics.exposure.filter((e) => CLOSED_EXPOSURE.has(e.status)).map((e) => e.credential));
-  return (f) => {
-    if (f.kind !== 'secret-in-log' || !Array.isArray(f.evidence) || f.evidence.length === 0) return false;
-    const run = Number(RUN_RESOURCE.exec(f.resource ?? '')?.[2]);
-    const jobs = c.runs.get(run)?.run.jobs;
-    const runEnded = jobs !== undefined && jobs.length > 0 && jobs.every((job) => isoOrUndefined(job.completed_at) !== undefined);
-    return f.evidence.every((hit: unknown) => {
-      if (typeof hit !== 'object' || hit === null) return false;
-      const { kind, fingerprint: fp, keyId } = hit as { kind?: unknown; fingerprint?: unknown; keyId?: unknown };
-      if (typeof fp === 'string' && killed.has(fp)) return true;
-      if (typeof keyId === 'string' && closedKeys.has(keyId)) return true;
-      return kind === 'github-app-token' && runEnded;
-    });
-  };
 }
 
 function isDefined<T>(value: T | undefined): value is T {

@@ -145,11 +145,44 @@ export const MetricsSchema = z
   })
   .strict();
 
+/** One thing not done: what the verdict lists, the CLI prints, and report.md/html/json show (one list). */
 export const OpenItemSchema = z
   .object({
-    kind: z.enum(['containment', 'credential', 'exposure', 'step', 'finding']),
+    /** Stable within a run: `step:<key>`, `credential:<kind>:<scope>:<name>`, `exposure:<credential>`, `finding:<journal seq>`, `hunt`, `coverage:<scope>:<id>`, `run:<what>`. */
+    id: z.string(),
+    kind: z.enum(['step', 'credential', 'exposure', 'finding', 'hunt', 'coverage', 'run']),
     severity: SeveritySchema,
+    /** Whether it keeps the run from being contained (exit 3, or 1 for a failed step). High findings are listed to act on but do not block. */
+    blocking: z.boolean(),
+    /** What it is about: a step key, a credential or secret name, a finding's resource, an account or region. */
+    resource: z.string(),
     summary: z.string(),
+    /** Why it is open. */
+    reason: z.string(),
+    /** What the responder does about it. */
+    action: z.string(),
+    journalSeq: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+/** The containment verdict (src/report/verdict.ts): the one answer the CLI, the reports and the drill give. */
+export const VerdictSchema = z
+  .object({
+    /** True only when nothing in the attacker's reach is open and no critical finding is open. */
+    contained: z.boolean(),
+    status: z.enum(['contained', 'not-contained', 'plan-only']),
+    /** The process exit code this verdict means: 0 contained, 1 a step failed, 3 a human must act (see README, Exit codes). */
+    exitCode: z.number().int().nonnegative(),
+    /** The headline: `contained in 2 s`, `NOT CONTAINED: 3 open item(s) need a human`, `PLAN ONLY ...`. */
+    text: z.string(),
+    /** Time to contain, only when contained. */
+    durationMs: z.number().int().nonnegative().optional(),
+    /** How many open items block containment. */
+    blocking: z.number().int().nonnegative(),
+    /** Blocking items first, then by severity. */
+    openItems: z.array(OpenItemSchema),
+    /** Critical findings in the journal (settled or not). */
+    criticalFindings: z.number().int().nonnegative(),
   })
   .strict();
 
@@ -171,14 +204,19 @@ export const ReportSchema = z
     incident: z.string().optional(),
     playbook: z.string().optional(),
     dryRun: z.boolean(),
-    /** run-end status, or `incomplete` when the journal has no run-end (crash, still running). */
+    /**
+     * The run's status as the verdict reads it: `succeeded` only when contained (exit 0),
+     * `needs-human` when it ended but something is open (exit 3), `failed` (exit 1), `planned`
+     * (dry run), or `incomplete` when the journal has no run-end (crash, still running).
+     */
     status: z.enum(['succeeded', 'failed', 'needs-human', 'planned', 'incomplete']),
+    /** The containment verdict and its exit code; its open items are the report's one list. */
+    verdict: VerdictSchema,
     /** Set on a dry run: "PLAN ONLY — nothing was changed". */
     notice: z.string().optional(),
     startedAt: isoTime.optional(),
     endedAt: isoTime.optional(),
     generatedAt: isoTime,
-    openItems: z.array(OpenItemSchema),
     metrics: MetricsSchema,
     findings: z.array(ReportFindingSchema),
     entries: z.array(TimelineEntrySchema),
@@ -197,6 +235,7 @@ export type CredentialStatus = z.infer<typeof CredentialStatusSchema>;
 export type StepProblem = z.infer<typeof StepProblemSchema>;
 export type Metrics = z.infer<typeof MetricsSchema>;
 export type OpenItem = z.infer<typeof OpenItemSchema>;
+export type Verdict = z.infer<typeof VerdictSchema>;
 export type ReportFinding = z.infer<typeof ReportFindingSchema>;
 /** The whole report: what `buildTimeline` returns and every renderer takes. */
 export type Timeline = z.infer<typeof ReportSchema>;

@@ -17,8 +17,13 @@ export function secretReadOpenItems(c: Pick<Collected, 'findings'>): OpenItem[] 
     byResource.set(finding.resource, readers);
   }
   return [...byResource].map(([resource, readers]) => ({
+    id: `credential:read:${resource}`,
     kind: 'credential',
     severity: 'high',
+    blocking: true,
+    resource,
     summary: `rotate ${resource}: read by ${[...new Set(readers.map((r) => `${r.who}${r.at ? ` at ${r.at}` : ''}`))].join(', ')} (a hunted identity read it; the attacker holds its value)`,
+    reason: 'a hunted identity read its value',
+    action: `rotate ${resource} at its source (Secrets Manager, SSM, KMS, S3) and update what uses it`,
   }));
 }

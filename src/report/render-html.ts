@@ -46,7 +46,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px}
 .card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card .v{font-size:20px;font-weight:700;margin-top:4px}
-.card.bad .v{color:var(--att)}.card.good .v{color:var(--ok)}
+.card.bad .v{color:var(--att)}.card.good .v{color:var(--ok)}.verdict.bad b{color:var(--att)}.verdict.good b{color:var(--ok)}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line)}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#f1f3f6;font-size:12px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
@@ -159,16 +159,18 @@ export function renderHtml(t: Timeline): string {
   const m = t.metrics;
   const ttc = m.timeToContain;
   const title = `Incident report: ${t.incident ?? t.runId}`;
+  const v = t.verdict;
+  const items = v.openItems;
+  const itemHtml = (i: (typeof items)[number]) => `<li>${sevBadge(i.severity)}${i.blocking ? '' : '<i>not blocking</i> '}${h(i.summary)}<br><span class="who">Do: ${h(i.action)}</span></li>`;
+  const verdictLine = `<p class="verdict ${v.contained ? 'good' : v.status === 'plan-only' ? '' : 'bad'}" id="verdict"><b>${v.contained ? 'CONTAINED' : v.status === 'plan-only' ? 'PLAN ONLY' : 'NOT CONTAINED'}</b>: ${h(v.status === 'not-contained' ? `${v.blocking} open item(s) need a human${v.exitCode === 1 ? ', a step failed' : ''}` : v.text)} · exit ${h(v.exitCode)}</p>`;
   const openBlock =
-    t.openItems.length === 0
-      ? '<section class="open none" id="open-items"><h2>Open items</h2><p>Nothing open.</p></section>'
-      : `<section class="open" id="open-items"><h2>Open items (${t.openItems.length})</h2><ul>${t.openItems
-          .map((i) => `<li>${sevBadge(i.severity)}${h(i.summary)}</li>`)
-          .join('')}</ul></section>`;
+    items.length === 0
+      ? `<section class="open none" id="open-items"><h2>Open items</h2>${verdictLine}<p>Nothing open.</p></section>`
+      : `<section class="open" id="open-items"><h2>Open items (${items.length}, ${v.blocking} blocking)</h2>${verdictLine}<ul>${items.map(itemHtml).join('')}</ul></section>`;
   const card = (k: string, v: string, cls = '') => `<div class="card ${cls}"><div class="k">${h(k)}</div><div class="v">${h(v)}</div></div>`;
   const f = m.findingsBySeverity;
   const cards = [
-    card('Time to contain', ttc.status === 'contained' && ttc.durationMs !== undefined ? formatDuration(ttc.durationMs) : ttc.status === 'plan-only' ? 'plan only' : ttc.status.replace('-', ' '), ttc.status === 'contained' ? 'good' : ttc.status === 'not-contained' ? 'bad' : ''),
+    card('Time to contain', v.contained && v.durationMs !== undefined ? formatDuration(v.durationMs) : v.status === 'plan-only' ? 'plan only' : v.contained ? 'contained' : 'NOT CONTAINED', v.contained ? 'good' : v.status === 'not-contained' ? 'bad' : ''),
     card('Credentials open', `${m.credentials.open} of ${m.credentials.reachable}`, m.credentials.open > 0 ? 'bad' : 'good'),
     card('Findings', `${f.critical} crit · ${f.high} high · ${f.medium} med · ${f.low + f.info} low/info`, f.critical + f.high > 0 ? 'bad' : ''),
     card(
@@ -203,7 +205,7 @@ export function renderHtml(t: Timeline): string {
 <body>
 <main>
 <h1>${h(title)}</h1>
-<p class="meta">Run <code>${h(t.runId)}</code>${t.playbook ? ` · playbook <code>${h(t.playbook)}</code>` : ''} · status <b>${h(t.status)}</b> · ${h(shortTime(t.startedAt))} → ${h(shortTime(t.endedAt))} · generated ${h(shortTime(t.generatedAt))}</p>
+<p class="meta">Run <code>${h(t.runId)}</code>${t.playbook ? ` · playbook <code>${h(t.playbook)}</code>` : ''} · status <b>${h(t.status)}</b> (exit ${h(t.verdict.exitCode)}) · ${h(shortTime(t.startedAt))} → ${h(shortTime(t.endedAt))} · generated ${h(shortTime(t.generatedAt))}</p>
 ${t.dryRun ? `<div class="banner" id="plan-only">${h(t.notice ?? 'PLAN ONLY — nothing was changed')}</div>` : ''}
 ${openBlock}
 <section id="metrics"><h2>Metrics</h2><div class="cards">${cards}</div>

@@ -47,6 +47,9 @@ export function renderMarkdown(t: Timeline): string {
     out.push(`> **${t.notice ?? 'PLAN ONLY — nothing was changed'}.** This report shows what the playbook would do.`);
     out.push('');
   }
+  const v = t.verdict;
+  const headline = v.status === 'not-contained' ? `${v.blocking} open item(s) need a human${v.exitCode === 1 ? ', a step failed' : ''}` : v.text;
+  out.push(`- **${v.contained ? 'CONTAINED' : v.status === 'plan-only' ? 'PLAN ONLY' : 'NOT CONTAINED'}** (exit ${v.exitCode}): ${text(headline)}`);
   out.push(`- Run: \`${t.runId.replace(/`/g, "'")}\`${t.playbook ? ` · playbook ${text(t.playbook)}` : ''} · status **${t.status}**`);
   out.push(`- Started ${shortTime(t.startedAt)} · ended ${shortTime(t.endedAt)} · report generated ${shortTime(t.generatedAt)}`);
   out.push(`- Time to contain: **${text(m.timeToContain.text)}**`);
@@ -59,8 +62,11 @@ export function renderMarkdown(t: Timeline): string {
 
   out.push('## Open items');
   out.push('');
-  if (t.openItems.length === 0) out.push('Nothing open.');
-  for (const item of t.openItems) out.push(`- [ ] **${item.severity.toUpperCase()}** ${text(item.summary)}`);
+  if (v.openItems.length === 0) out.push('Nothing open.');
+  for (const item of v.openItems) {
+    out.push(`- [ ] **${item.severity.toUpperCase()}**${item.blocking ? '' : ' (not blocking)'} ${text(item.summary)}`);
+    out.push(`  - Do: ${text(item.action)}`);
+  }
   out.push('');
 
   out.push('## Credentials: rotated vs reachable');

@@ -1,7 +1,10 @@
 import type { JournalRecord } from '../engine/journal.js';
 import { type Collected, collect, findingEventIds, findingUrl, isoOrUndefined } from './collect.js';
-import { computeMetrics, openItems } from './metrics.js';
-import { PLAN_ONLY_NOTICE, SEVERITIES, type Severity, type Timeline, type TimelineEntry } from './model.js';
+import { computeMetrics } from './metrics.js';
+import { computeVerdict } from './verdict.js';
+import { ExitCode } from '../engine/exit-codes.js';
+import { formatDuration } from './format.js';
+import { PLAN_ONLY_NOTICE, SEVERITIES, type Severity, type Timeline, type TimelineEntry, type Verdict } from './model.js';
 import { scrubSecrets } from './scrub.js';
 
 export interface BuildTimelineOptions {
@@ -24,19 +27,26 @@ export interface BuildTimelineOptions {
 export function buildTimeline(records: JournalRecord[], options: BuildTimelineOptions = {}): Timeline {
   const c = collect(records, options.runId);
   const entries = timelineEntries(c, options);
-  const metrics = computeMetrics(c);
+  const computed = computeMetrics(c);
+  const verdict = computeVerdict(c, computed);
   const dryRun = c.runStart?.dryRun === true;
+  // Never "contained in N s" when the verdict is not contained: the clock measured the containment steps only.
+  const ttc = computed.timeToContain;
+  const metrics =
+    !dryRun && !verdict.contained && ttc.status === 'contained'
+      ? { ...computed, timeToContain: { ...ttc, status: 'not-contained' as const, text: `not contained: ${verdict.blocking} open item(s)${ttc.durationMs !== undefined ? ` (containment steps verified ${formatDuration(ttc.durationMs)} after the first change)` : ''}` } }
+      : computed;
   const report: Timeline = {
     schemaVersion: 1,
     runId: c.runId,
     ...(c.runStart ? { incident: c.runStart.incident, playbook: c.runStart.playbook } : {}),
     dryRun,
-    status: c.runEnd?.status ?? 'incomplete',
+    status: reportStatus(c, verdict),
+    verdict,
     ...(dryRun ? { notice: PLAN_ONLY_NOTICE } : {}),
     ...(isoOrUndefined(c.runStart?.at) ? { startedAt: isoOrUndefined(c.runStart?.at) } : {}),
     ...(isoOrUndefined(c.runEnd?.at) ? { endedAt: isoOrUndefined(c.runEnd?.at) } : {}),
     generatedAt: (options.now ?? new Date()).toISOString(),
-    openItems: openItems(c, metrics),
     metrics,
     findings: c.findings.map(({ value: f, seq, at }) => ({
       kind: f.kind,
@@ -50,6 +60,15 @@ export function buildTimeline(records: JournalRecord[], options: BuildTimelineOp
     warnings: [...(options.warnings ?? []), ...c.warnings],
   };
   return scrubDeep(report);
+}
+
+/** The run's status as the verdict reads it: never `succeeded` while something is open. */
+function reportStatus(c: Collected, verdict: Verdict): Timeline['status'] {
+  if (!c.runEnd) return 'incomplete';
+  if (c.runEnd.status === 'planned' || verdict.status === 'plan-only') return c.runEnd.status;
+  if (verdict.exitCode === ExitCode.StepFailed) return 'failed';
+  if (verdict.exitCode === ExitCode.NeedsHuman) return 'needs-human';
+  return verdict.contained ? 'succeeded' : c.runEnd.status;
 }
 
 /** Applies scrubSecrets to every string in a JSON value (keys included). */

@@ -1,14 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../engine/errors.js';
 import { RepoName } from '../github/api.js';
 import { principalField } from '../aws/target.js';
-import { ExitCode } from '../engine/exit-codes.js';
 import type { RunResult } from '../engine/execute.js';
-import type { OpenItem } from '../report/model.js';
+import type { Verdict } from '../report/model.js';
 import type { RunningLab } from '../lab/index.js';
 import { labIncident, withTokensFile } from './lab-session.js';
 import { runSession, type SessionOptions, type Vars } from './run-session.js';
+import { runVerdict, withVerdict } from './run-verdict.js';
+
+export { runVerdict, withVerdict } from './run-verdict.js';
 
 /** The shipped containment playbook, found from the package root (src/ or dist/ alike), not the cwd. */
 export const CONTAIN_PLAYBOOK = fileURLToPath(new URL('../../playbooks/contain-compromised-workflow.yaml', import.meta.url));
@@ -39,9 +40,9 @@ export interface ContainFlags {
   latest?: boolean;
 }
 
-/** `contain`'s result: the run, and what the report says is still open (exit 3 when any). */
+/** `contain`'s result: the run and its containment verdict (the open items, and the exit code they mean). */
 export interface ContainResult extends RunResult {
-  openItems: OpenItem[];
+  verdict: Verdict;
 }
 
 /**
@@ -195,32 +196,11 @@ function checkWorkflow(flag: string, workflow: string): void {
 }
 
 /**
- * What a responder must still do before calling it contained: every open item of the report
- * except hunt and audit findings (those are what happened, not what is left open). A credential
- * a run log printed is the exception: the report lists it only while it is still alive, and a
- * live leaked credential is not contained, whether or not the inventory knew its secret. Only a
- * known format or a runner secret entry blocks: a `generic-secret` is an entropy guess, left for
- * the human to judge (it stays among the open items and findings) so a false positive cannot keep
- * every run at exit 3.
- */
-export function blockingOpenItems(items: readonly OpenItem[]): OpenItem[] {
-  const liveLeak = (item: OpenItem) => item.summary.startsWith('secret-in-log:') && !item.summary.startsWith('secret-in-log: generic-secret');
-  return items.filter((item) => item.kind !== 'finding' || liveLeak(item));
-}
-
-/** Reads report.json among the written reports (contain always writes it). */
-export async function readReportJson(reports: readonly string[] | undefined): Promise<{ openItems: OpenItem[] } & Record<string, unknown>> {
-  const file = reports?.find((path) => path.endsWith('report.json'));
-  if (!file) return { openItems: [] };
-  return JSON.parse(await readFile(file, 'utf8')) as { openItems: OpenItem[] } & Record<string, unknown>;
-}
-
-/**
  * The containment run exactly as `contain` makes it (the drill calls this too, in-process): the
  * shipped playbook with the flags as inputs, a tokens file written from the scenario's
- * `leaked_tokens` when the lab holds some, the report written at the end. A run that ends
- * "succeeded" while the report still lists open credentials or unverified steps becomes exit 3:
- * the tool never says contained while a reachable credential is open.
+ * `leaked_tokens` when the lab holds some, the report written at the end. The exit code and
+ * status are the report's verdict (src/report/verdict.ts): the tool never says contained while
+ * anything in the attacker's reach is open.
  */
 export async function runContain(flags: ContainFlags, lab: RunningLab | undefined, session: Omit<SessionOptions, 'playbookFile' | 'vars' | 'report'> & { playbookFile?: string }): Promise<ContainResult> {
   // (A resume takes the journalled tokens file: the lab's is written again only for a new run.)
@@ -240,9 +220,6 @@ export async function runContain(flags: ContainFlags, lab: RunningLab | undefine
       flagNames: CONTAIN_FLAG_NAMES,
       report: true,
     });
-    if (session.dryRun) return { ...result, openItems: [] };
-    const openItems = blockingOpenItems((await readReportJson(result.reports)).openItems);
-    if (result.exitCode === ExitCode.Ok && openItems.length > 0) return { ...result, status: 'needs-human', exitCode: ExitCode.NeedsHuman, openItems };
-    return { ...result, openItems };
+    return withVerdict(result, await runVerdict(result));
   });
 }

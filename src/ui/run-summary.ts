@@ -2,12 +2,33 @@ import type { ApiCall, PlannedChange } from '../actions/define.js';
 import type { RunResult } from '../engine/execute.js';
 import { describeCall } from '../engine/plan.js';
 import { redact } from '../engine/secret.js';
+import type { Verdict } from '../report/model.js';
 import { safeBlock, safeText } from '../engine/safe-text.js';
 
 const MARK: Record<string, string> = { verified: 'ok', unverified: 'UNVERIFIED', planned: 'planned', failed: 'FAILED', skipped: 'skipped' };
 
-/** What `run` prints when it ends: one line per step key, then where the journal is. */
-export function runSummary(result: RunResult): string {
+/**
+ * The verdict as the end of `contain` and `run` prints it: the headline, then every open item
+ * (blocking ones first) and every critical or high finding, each with what to do.
+ */
+export function verdictText(verdict: Verdict): string[] {
+  if (verdict.status === 'plan-only') return [];
+  const blocking = verdict.openItems.filter((item) => item.blocking);
+  const other = verdict.openItems.filter((item) => !item.blocking);
+  const item = (i: Verdict['openItems'][number]) => [`  [${i.severity}] ${safeText(i.summary)}`, `      do: ${safeText(i.action)}`];
+  const lines = [
+    '',
+    verdict.contained
+      ? `${verdict.text.startsWith('contained') ? verdict.text.replace(/^contained/, 'CONTAINED') : `CONTAINED: ${verdict.text}`} (exit ${verdict.exitCode})`
+      : `NOT CONTAINED YET: ${blocking.length} open item(s) need a human (exit ${verdict.exitCode}):`,
+    ...blocking.flatMap(item),
+  ];
+  if (other.length > 0) lines.push('', `Also to act on (${other.length}, not blocking):`, ...other.flatMap(item));
+  return lines;
+}
+
+/** What `run` prints when it ends: one line per step key, then where the journal is, then the verdict. */
+export function runSummary(result: RunResult & { verdict?: Verdict }): string {
   const width = Math.max(4, ...result.steps.map((step) => step.key.length));
   const lines = result.steps.map((step) => {
     const changed = step.status === 'verified' ? (step.changed === false ? ' (no change needed)' : step.resumed ? ' (resumed)' : '') : '';
@@ -17,6 +38,7 @@ export function runSummary(result: RunResult): string {
   if (result.status === 'failed' || result.status === 'needs-human') {
     lines.push(`continue it with: --resume ${result.runId}`);
   }
+  if (result.verdict) lines.push(...verdictText(result.verdict));
   // The report comes last: it is what a responder opens next.
   for (const file of result.reports ?? []) if (/\.(md|html)$/.test(file)) lines.push(`report: ${file}`);
   return safeBlock(redact(lines.join('\n')));

@@ -63,9 +63,14 @@ describe('cicd-ir contain with open credentials', () => {
     // Then it needs a human: exit 3, the open npm token is listed, and the report path comes after it
     expect(exitCode).toBe(3);
     expect(stdout).toContain('needs-human (exit 3)');
-    const open = stdout.indexOf('NOT CONTAINED YET: 1 open item(s) need a human:');
+    const open = stdout.indexOf('NOT CONTAINED YET: ');
     expect(open).toBeGreaterThan(0);
     expect(stdout).toMatch(/\[high\] OPEN: NPM_TOKEN \(org-secret, org:nebula-dev\)/);
+    // And every critical or high finding is on screen with what to do, not only credentials:
+    // the pull_request_target trigger, the versions published with the stolen token
+    expect(stdout).toMatch(/\[critical\] untrusted-trigger: /);
+    expect(stdout).toMatch(/\[high\] publish-without-release-run: /);
+    expect(stdout).toMatch(/do: remove the pull_request_target/);
     expect(stdout.indexOf('report: ')).toBeGreaterThan(open);
     // And the org key pair it rotated was never printed, old or new
     expect(stdout).not.toContain('ZRnFyy5r2xJ7Fj4mgblEv0+9BZhvWaEXAMPLEKEY');
@@ -89,10 +94,11 @@ describe('cicd-ir contain with open credentials', () => {
     expect(minted.every((s) => s.status === 'verified')).toBe(true);
     // And the key pair its log printed is closed (deactivated by id), while what no step here
     // closes keeps it at exit 3, listed as open
-    const open = result.openItems.map((i) => i.summary).join('\n');
+    const open = result.verdict.openItems.map((i) => i.summary).join('\n');
     expect(open).not.toMatch(/OPEN: AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)/);
     expect(exitCode).toBe(3);
-    expect(result.openItems.filter((i) => i.kind === 'credential').length).toBeGreaterThan(0);
+    expect(result.verdict).toMatchObject({ contained: false, exitCode: 3 });
+    expect(result.verdict.openItems.filter((i) => i.kind === 'credential' && i.blocking).length).toBeGreaterThan(0);
     const report = JSON.parse(readFileSync(result.reports!.find((f) => f.endsWith('report.json'))!, 'utf8')) as { findings: Array<{ kind: string }> };
     expect(report.findings.map((f) => f.kind)).toContain('new-credentials-minted');
   }, 90_000);

@@ -69,9 +69,9 @@ describe('contain against a mixed-case repository and a silent log', () => {
 
   it('lists the secret the minted key read as an OPEN item to rotate, and does not call the incident contained', () => {
     // Then the report's open items name the secret and who read it, and contain exits 3
-    const item = report.openItems.find((open) => open.summary.startsWith('rotate prod/fleet/db-credentials: read by AKIA'));
-    expect(item).toMatchObject({ kind: 'credential', severity: 'high' });
-    expect(result.openItems.map((open) => open.summary)).toContain(item!.summary);
+    const item = report.verdict.openItems.find((open) => open.summary.startsWith('rotate prod/fleet/db-credentials: read by AKIA'));
+    expect(item).toMatchObject({ kind: 'credential', severity: 'high', blocking: true });
+    expect(result.verdict.openItems.map((open) => open.summary)).toContain(item!.summary);
     expect(result.exitCode).toBe(3);
     expect(report.findings.find((f) => f.kind === 'secret-read')).toMatchObject({ resource: 'prod/fleet/db-credentials', severity: 'high' });
   });

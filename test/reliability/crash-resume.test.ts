@@ -6,6 +6,7 @@ import type { RunningLab } from '../../src/lab/index.js';
 import {
   CONTAIN_PLAYBOOK,
   containWithoutHunt,
+  onlyTheHuntOpen,
   incidentFlags,
   journalLines,
   labEnv,
@@ -124,9 +125,11 @@ async function uninterrupted(playbook: string, out: string): Promise<Baseline> {
   const lab = await labFor();
   try {
     const run = await spawnCliAsync(['contain', ...incidentFlags(lab), '--yes', '--out', out, '--playbook', playbook], labEnv(lab)).done;
-    // Contained: every credential closed (the npm token the log printed is revoked on the lab's registry).
-    // With the hunt, the secret the attacker's minted key read stays OPEN to rotate (exit 3).
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(playbook === CONTAIN_PLAYBOOK ? 3 : 0);
+    // Contained: every credential closed (the npm token the log printed is revoked on the lab's
+    // registry). With the hunt, the secret the attacker's minted key read stays OPEN to rotate
+    // (exit 3); without the hunt step, the verdict keeps the missing hunt open (exit 3).
+    if (playbook === CONTAIN_PLAYBOOK) expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3);
+    else onlyTheHuntOpen(run);
     return { world: worldOf(lab), counts: mutationCounts(lab) };
   } finally {
     await lab.close();
@@ -190,10 +193,12 @@ describe('contain survives SIGKILL at any point and --resume finishes it exactly
 
       // Then: it succeeds, and the world is the one an uninterrupted run leaves (the secrets
       // hold the user's one active key), but for the orphan key when the secret was lost.
-      // (With the hunt, the one open item is the secret the attacker's minted key read: exit 3.)
-      expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(point.full ? 3 : 0);
-      if (point.full) expect(last.stdout).toMatch(/NOT CONTAINED YET: 1 open item\(s\) need a human:\n {2}\[high\] rotate prod\/fleet\/db-credentials: read by AKIA/);
-      else expect(last.stdout).not.toMatch(/NOT CONTAINED YET/);
+      // (With the hunt, the one open item is the secret the attacker's minted key read; without
+      // it, the missing hunt: exit 3 either way, with that one item.)
+      if (point.full) {
+        expect(last.code, `${last.stdout}\n${last.stderr}`).toBe(3);
+        expect(last.stdout).toMatch(/NOT CONTAINED YET: 1 open item\(s\) need a human \(exit 3\):\n {2}\[high\] rotate prod\/fleet\/db-credentials: read by AKIA/);
+      } else onlyTheHuntOpen(last);
       expect(worldOf(lab)).toEqual(secretLost ? withOrphanKey(baseline.world) : baseline.world);
       // No action applied twice: one CreateAccessKey (two when its secret was lost), and no
       // other mutation more often than once per attempt (idempotent overwrites re-sent when the
@@ -211,6 +216,7 @@ describe('contain survives SIGKILL at any point and --resume finishes it exactly
       const journal = readJournal(run!.journal);
       expect(journal.torn).toBeUndefined();
       expect(journal.skipped).toHaveLength(point.torn ? 1 : 0);
+      // (The engine's own run-end: every step verified; the verdict above adds the missing hunt.)
       expect(journal.records.at(-1)).toMatchObject({ type: 'run-end', status: 'succeeded', exitCode: 0 });
       expect(new Set(journal.records.map((r) => r.seq)).size).toBe(journal.records.length);
       // And no secret the lab minted reached the output or the run folder.

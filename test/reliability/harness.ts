@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,6 +106,16 @@ export function spawnCliAsync(args: string[], env: NodeJS.ProcessEnv): CliProces
  * make a 20-point matrix minutes long. Derived from the shipped file at test time so it
  * cannot drift. One matrix case keeps the full playbook to cover a crash inside the hunt.
  */
+/**
+ * What `contain` with containWithoutHunt's playbook ends with when everything else is closed:
+ * the containment verdict keeps the missing CloudTrail hunt open (AWS credentials were in play
+ * and nothing said whether they were used), so exit 3 with that one item and nothing else.
+ */
+export function onlyTheHuntOpen(run: { code: number | null; stdout: string; stderr: string }): void {
+  expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3);
+  expect(run.stdout).toMatch(/NOT CONTAINED YET: 1 open item\(s\) need a human \(exit 3\):\n {2}\[high\] No CloudTrail hunt ran/);
+}
+
 export function containWithoutHunt(dir: string): string {
   const doc = parse(readFileSync(CONTAIN_PLAYBOOK, 'utf8')) as { steps: { id: string }[] };
   doc.steps = doc.steps.filter((step) => step.id !== 'hunt' && step.id !== 'deactivate-minted');

@@ -174,11 +174,15 @@ describe('report of a real contain run in the lab', () => {
     // And nothing is left open: the log's findings stay findings, but every value they name is dead
     // (the hunt's findings, what the attacker did, stay for a human to review)
     // (but the secret the minted key read: its value is the attacker's, nobody rotated it)
-    expect(report.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([
-      { kind: 'credential', severity: 'high', summary: expect.stringMatching(/^rotate prod\/fleet\/db-credentials: read by AKIA[A-Z0-9]{16} at /) },
+    expect(report.verdict.openItems.filter((i) => i.kind !== 'finding' || i.summary.startsWith('secret-in-log'))).toEqual([
+      expect.objectContaining({ kind: 'credential', severity: 'high', blocking: true, summary: expect.stringMatching(/^rotate prod\/fleet\/db-credentials: read by AKIA[A-Z0-9]{16} at /) }),
     ]);
     // (trust-admits-any-repo: the staging account's deploy role trusts repo:acme-robotics/*, found through the organization)
-    expect(report.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'rotate prod/fleet/db-credentials', 'trust-admits-any-repo', 'used-after-job-end', 'used-after-job-end']);
+    expect(report.verdict.openItems.map((i) => i.summary.split(':')[0]).sort()).toEqual(['new-credentials-minted', 'rotate prod/fleet/db-credentials', 'trust-admits-any-repo', 'used-after-job-end', 'used-after-job-end']);
+    // And so the verdict is not contained (exit 3) for that one item; the high findings are listed to act on, none blocks
+    expect(report.verdict).toMatchObject({ contained: false, exitCode: 3, blocking: 1 });
+    expect(report.verdict.openItems.filter((i) => i.kind === 'finding').every((i) => !i.blocking && i.action.length > 0)).toBe(true);
+    expect(report.status).toBe('needs-human');
     expect(report.findings.filter((f) => f.kind === 'secret-in-log')).toHaveLength(4);
     // And the exposing run's log is gone from GitHub, a redacted copy kept in the run folder
     const deleted = journal.find((r) => r.type === 'step' && r.key === 'delete-logs' && r.phase === 'verified');
@@ -235,7 +239,9 @@ describe('report of a real contain run in the lab', () => {
     for (const r of journal) if (r.type === 'step') lastPhase.set(r.key, r.phase);
     expect(m.steps).toMatchObject({ total: lastPhase.size, verified: [...lastPhase.values()].filter((p) => p === 'verified').length, unverified: [], failed: [] });
     const firstMutation = journal.filter((r) => r.type === 'api-call' && (r as any).mutating && !(r as any).error).map((r) => r.at).sort()[0];
-    expect(m.timeToContain).toMatchObject({ status: 'contained', firstMutationAt: firstMutation });
+    // (the containment steps were verified, but the verdict is not contained: the secret the minted key read is open)
+    expect(m.timeToContain).toMatchObject({ status: 'not-contained', firstMutationAt: firstMutation });
+    expect(m.timeToContain.durationMs).toBeGreaterThan(0);
 
     // When the HTML is opened in headless Chromium
     const browser = await chromium.launch({
@@ -282,6 +288,10 @@ describe('report of a real contain run in the lab', () => {
       GITHUB_TOKEN: 'expired',
       'repo:lumen-labs/lumen:environment:release': 'revoked',
     });
+    // And the verdict says so whatever the engine's exit was: not contained, exit 3, the report's status needs-human
+    expect(report.verdict).toMatchObject({ contained: false, exitCode: 3 });
+    expect(report.verdict.openItems.filter((i) => i.blocking && i.kind === 'credential').map((i) => i.resource).sort()).toEqual(['ARTIFACTS_AWS_ACCESS_KEY_ID', 'ARTIFACTS_AWS_SECRET_ACCESS_KEY', 'NPM_TOKEN']);
+    expect(report.status).toBe('needs-human');
     // And the steps the playbook skipped (no aws_user: no key rotation) are counted as skipped,
     // neither verified nor unverified, as the journal says
     const lastPhase = new Map<string, string>();

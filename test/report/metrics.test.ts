@@ -3,7 +3,8 @@ import { findingsFor } from '../../src/actions/github/scan-run-logs.js';
 import type { JournalRecord } from '../../src/engine/journal.js';
 import { fingerprint } from '../../src/engine/secret.js';
 import { collect, stringLike } from '../../src/report/collect.js';
-import { computeMetrics, openItems } from '../../src/report/metrics.js';
+import { computeMetrics } from '../../src/report/metrics.js';
+import { computeVerdict } from '../../src/report/verdict.js';
 import { scanText } from '../../src/scan/index.js';
 import { jobLog, planted, tjActionsDump } from '../scan/fixtures.js';
 
@@ -143,7 +144,7 @@ describe('a secret closed through the log scan\'s fingerprint', () => {
       note: `revoked as npm token ${fingerprint(planted.npm)} found in the log of run 9123456701; the secret still holds the revoked value: replace it (npm: trusted publishing)`,
     });
     expect(m.credentials.open).toBe(before.credentials.open - 1);
-    expect(openItems(collect(journal([...given, npmRevoked(planted.npm)])), m).filter((o) => o.kind !== 'finding' && o.summary.includes('NPM_TOKEN'))).toEqual([]);
+    expect(computeVerdict(collect(journal([...given, npmRevoked(planted.npm)])), m).openItems.filter((o) => o.kind !== 'finding' && o.summary.includes('NPM_TOKEN'))).toEqual([]);
     // And its exposure is the revoked token's, from the job that could read it, not an open secret
     expect(m.exposure.filter((e) => e.credential.includes('NPM_TOKEN'))).toEqual([]);
     expect(m.exposure.find((e) => e.kind === 'npm-token')).toMatchObject({ status: 'revoked', from: '2026-11-25T09:00:10.000Z', fromBasis: 'job-start', to: '2026-11-25T10:05:00.000Z' });
@@ -154,7 +155,7 @@ describe('a secret closed through the log scan\'s fingerprint', () => {
     const given = [runs('acme/app', 9123456701), ...scanFinding('acme/app', 9123456701, { NPM_TOKEN: planted.npm, GH_PAT: planted.ghp })];
     const leaks = (records: Record<string, unknown>[]) => {
       const c = collect(journal(records));
-      return openItems(c, computeMetrics(c)).filter((o) => o.summary.startsWith('secret-in-log'));
+      return computeVerdict(c, computeMetrics(c)).openItems.filter((o) => o.summary.startsWith('secret-in-log'));
     };
     expect(leaks(given)).toHaveLength(2);
     // When only the npm token is revoked, the PAT's finding stays open
@@ -209,10 +210,13 @@ describe('a secret closed through the log scan\'s fingerprint', () => {
     // Given the value showed in a run of other/app: neither acme secret held it
     const elsewhere = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('other/app', 7001, { NPM_TOKEN: planted.npm }), revoked]);
     expect([item(elsewhere, 'repo:acme/app').status, item(elsewhere, 'org:acme').status]).toEqual(['open', 'open']);
-    // Given it showed in a run of acme/web, which has no NPM_TOKEN of its own: the org secret held it
-    const web = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('acme/web', 7002, { NPM_TOKEN: planted.npm }), revoked]);
+    // Given it showed in a run of acme/web, which has no NPM_TOKEN of its own and whose inventory lists the org secret (its visibility admits web): the org secret held it
+    const web = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), inventoryOf('acme/web', [orgItem]), ...scanFinding('acme/web', 7002, { NPM_TOKEN: planted.npm }), revoked]);
     expect(item(web, 'org:acme')).toMatchObject({ status: 'revoked', open: false, at: '2026-11-25T10:05:00.000Z' });
     expect(item(web, 'repo:acme/app').open).toBe(true);
+    // Given no inventory says acme/web can read the org secret (visibility `selected` or `private` may exclude it): the value is not the org secret's, which stays OPEN
+    const hidden = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('acme/web', 7002, { NPM_TOKEN: planted.npm }), revoked]);
+    expect(item(hidden, 'org:acme')).toMatchObject({ status: 'open', open: true });
     // Given it showed in a run of acme/app: the repository's secret overrides the org's, so only it is closed
     const app = metricsOf([inventoryOf('acme/app', [repoItem, orgItem]), ...scanFinding('acme/app', 7003, { NPM_TOKEN: planted.npm }), revoked]);
     expect([item(app, 'repo:acme/app').status, item(app, 'org:acme').status]).toEqual(['revoked', 'open']);

@@ -61,7 +61,8 @@ describe('report.schema.json', () => {
     // And so does the report of an empty journal (a run that crashed before its first record), in every format
     const empty = buildTimeline([], { runId: 'crashed', now: NOW });
     expect(validate(JSON.parse(renderReport(empty, 'json'))), JSON.stringify(validate.errors)).toBe(true);
-    expect(renderReport(empty, 'md')).toContain('Nothing open.');
+    expect(renderReport(empty, 'md')).toContain('**NOT CONTAINED** (exit 3)');
+    expect(renderReport(empty, 'md')).toContain('The journal holds no run');
     expect(renderReport(empty, 'html')).toContain('Timeline (0 entries, UTC)');
     expect(renderReport(empty, 'timesketch-csv').split('\r\n')).toHaveLength(2);
     // And a report with a bad time or a missing metric does not

@@ -76,24 +76,26 @@ describe('buildTimeline on the tj-actions containment journal', () => {
       ['secret:acme/webapp/AWS_SECRET_ACCESS_KEY', 'job-start', t0('16:05:20'), t0('17:08:05'), 'rotated', 3_765_000, 0, 0],
       ['secret:acme/webapp/NPM_TOKEN', 'job-start', t0('16:05:20'), t0('17:10:00'), 'rotated', 3_880_000, 0, 0],
       ['GITHUB_TOKEN run 9001 job deploy', 'job-start', t0('16:09:10'), t0('16:12:40'), 'expired', 210_000, 0, 0],
-      ['secret:acme/webapp/prod/COVERITY_API_TOKEN', 'job-start', t0('16:09:10'), undefined, 'open', undefined, 0, 0],
+      ['secret:acme/webapp:env:prod/COVERITY_API_TOKEN', 'job-start', t0('16:09:10'), undefined, 'open', undefined, 0, 0],
       ['ASIAEXAMPLESESSION01', 'issued', t0('16:09:15'), t0('17:06:10'), 'revoked', 3_415_000, 5, 0],
       ['GITHUB_TOKEN run 9002 job build', 'job-start', t0('16:31:48'), t0('16:34:05'), 'expired', 137_000, 0, 0],
       ['AKIAEXAMPLEOLDKEY001', 'first-seen', t0('16:55:03'), t0('17:08:10'), 'deactivated', 787_000, 1, 0],
     ]);
     // And the replacement key (only ever issued) is not an exposure
     expect(m.exposure.some((e) => e.credential === 'AKIAEXAMPLENEWKEY002')).toBe(false);
-    // And open items come most severe first
-    expect(t.openItems.map((i) => [i.kind, i.severity])).toEqual([
-      ['containment', 'critical'],
-      ['finding', 'critical'],
-      ['credential', 'high'],
-      ['finding', 'high'],
-      ['step', 'medium'],
+    // And the verdict's open items come blocking first, then most severe first, each with what to do
+    expect(t.verdict.openItems.map((i) => [i.kind, i.severity, i.blocking])).toEqual([
+      ['finding', 'critical', true],
+      ['credential', 'high', true],
+      ['finding', 'high', true],
+      ['step', 'medium', true],
     ]);
-    expect(t.openItems[2]!.summary).toBe(
-      'OPEN: COVERITY_API_TOKEN (environment-secret, env:acme/webapp/prod) is reachable by deploy.yml#deploy and was not rotated or revoked (rotation: manual)',
-    );
+    expect(t.verdict.openItems[1]!).toMatchObject({
+      id: 'credential:environment-secret:env:acme/webapp/prod:COVERITY_API_TOKEN',
+      summary: 'OPEN: COVERITY_API_TOKEN (environment-secret, env:acme/webapp/prod) is reachable by deploy.yml#deploy and was not rotated or revoked (rotation: manual)',
+      action: 'rotate or revoke it: manual',
+    });
+    expect(t.verdict).toMatchObject({ contained: false, status: 'not-contained', exitCode: 3, blocking: 4, text: 'NOT CONTAINED: 4 open item(s) need a human' });
     expect(t).toMatchObject({ status: 'needs-human', dryRun: false, runId: 'run-20250314-1705-ir-2025-0314', generatedAt: NOW.toISOString(), warnings: [] });
     expect(t.notice).toBeUndefined();
   });
@@ -105,15 +107,19 @@ describe('buildTimeline on the tj-actions containment journal', () => {
     records[idx] = { ...(records[idx] as any), at: t0('17:10:40'), phase: 'verified', verify: { verified: true, detail: 'old token revoked at npm' } };
     // When the timeline is built
     const ttc = buildTimeline(records, { now: NOW }).metrics.timeToContain;
-    // Then time to contain runs from the first change (17:05:20) to the last verify (17:10:40)
-    expect(ttc).toEqual({
-      status: 'contained',
-      firstMutationAt: t0('17:05:20'),
-      lastVerifiedAt: t0('17:10:40'),
-      durationMs: 320_000,
-      blocking: [],
-      text: 'contained in 5 min 20 s',
-    });
+    // Then the containment steps were verified 5 min 20 s after the first change (17:05:20 to 17:10:40)
+    expect(ttc).toMatchObject({ firstMutationAt: t0('17:05:20'), lastVerifiedAt: t0('17:10:40'), durationMs: 320_000, blocking: [] });
+    // But the verdict is not contained (COVERITY_API_TOKEN open, findings open), so the report never says "contained in"
+    expect(ttc.status).toBe('not-contained');
+    expect(ttc.text).toBe('not contained: 3 open item(s) (containment steps verified 5 min 20 s after the first change)');
+    // And once nothing is open, it is contained in 5 min 20 s
+    const closed = records
+      .filter((r) => r.type !== 'finding' && !(r.type === 'evidence' && r.kind === 'inventory'))
+      .map((r) => (r.type === 'run-end' ? { ...r, status: 'succeeded' as const, exitCode: 0 } : r));
+    const t = buildTimeline(closed, { now: NOW });
+    expect(t.verdict.openItems).toEqual([]);
+    expect(t.verdict).toMatchObject({ contained: true, exitCode: 0, text: 'contained in 5 min 20 s', durationMs: 320_000 });
+    expect(t.metrics.timeToContain).toMatchObject({ status: 'contained', text: 'contained in 5 min 20 s' });
   });
 
   it('flags a failed containment step and a session used after its revocation', async () => {
@@ -138,10 +144,13 @@ describe('buildTimeline on the tj-actions containment journal', () => {
     expect(t.metrics.steps.failed.map((s) => [s.key, s.detail])).toEqual([['revoke', 'AWSRevokeOlderSessions not found after 3 reads']]);
     const session = t.metrics.exposure.find((e) => e.credential === 'ASIAEXAMPLESESSION01');
     expect(session).toMatchObject({ status: 'revoked', uses: 6, usedAfterClose: 1, lastUsedAt: t0('17:09:30') });
-    expect(t.openItems.filter((i) => i.severity === 'critical').map((i) => i.summary)).toContain(
+    expect(t.verdict.openItems.filter((i) => i.severity === 'critical').map((i) => i.summary)).toContain(
       'ASIAEXAMPLESESSION01 was used successfully 1 time(s) after it was revoked',
     );
-    expect(t.openItems).toContainEqual({ kind: 'step', severity: 'high', summary: 'Step revoke (aws.revoke-role-sessions) failed: AWSRevokeOlderSessions not found after 3 reads' });
+    expect(t.verdict.openItems).toContainEqual(expect.objectContaining({ id: 'step:revoke', kind: 'step', severity: 'high', blocking: true, summary: 'Step revoke (aws.revoke-role-sessions) failed: AWSRevokeOlderSessions not found after 3 reads' }));
+    // And a failed step means exit 1, and the report status says failed
+    expect(t.verdict.exitCode).toBe(1);
+    expect(t.status).toBe('failed');
   });
 
   it('keeps a running job token and an every-secret job open', async () => {
@@ -185,7 +194,9 @@ describe('buildTimeline on the tj-actions containment journal', () => {
     // Then the report is still produced and says what it skipped
     expect(t.entries).toHaveLength(55);
     expect(t.warnings).toEqual(['journal seq 56: evidence credential malformed at kind: Invalid option: expected one of "aws-access-key"|"aws-role-sessions"|"aws-user-sessions"|"github-secret"|"github-token"|"deploy-key"|"oidc-trust"|"npm-token"; skipped']);
-    expect(buildTimeline([], { runId: 'empty', now: NOW })).toMatchObject({ runId: 'empty', status: 'incomplete', entries: [], openItems: [] });
+    expect(buildTimeline([], { runId: 'empty', now: NOW })).toMatchObject({ runId: 'empty', status: 'incomplete', entries: [] });
+    // And an empty journal is never an all-clear
+    expect(buildTimeline([], { runId: 'empty', now: NOW }).verdict).toMatchObject({ contained: false, exitCode: 3, openItems: [{ id: 'run:missing', blocking: true }] });
   });
 });
 

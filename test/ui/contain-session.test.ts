@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/engine/errors.js';
-import type { OpenItem } from '../../src/report/model.js';
-import { blockingOpenItems, containVars } from '../../src/ui/contain-session.js';
+import { containVars } from '../../src/ui/contain-session.js';
 
 const base = { repo: ['acme/web'], workflow: 'release.yml', incident: 'IR-43' };
 
@@ -36,18 +35,5 @@ describe('contain flags for the AWS scope', () => {
     expect(() => containVars({ ...base, account: ['2109876543'] }, undefined, undefined)).toThrow(/--account must be a 12-digit AWS account id/);
     expect(() => containVars({ ...base, 'assume-role-name': 'arn:aws:iam::210987654321:role/x' }, undefined, undefined)).toThrow(/--assume-role-name must be an IAM role name/);
     expect(() => containVars({ ...base, region: ['us-east'] }, undefined, undefined)).toThrow(UsageError);
-  });
-});
-
-describe('blockingOpenItems', () => {
-  it('blocks "contained" on credentials, steps, exposures and a leaked credential still alive, not on what the hunt saw or an entropy guess', () => {
-    const items: OpenItem[] = [
-      { kind: 'finding', severity: 'high', summary: 'used-after-job-end: ASIA... outlived its job' },
-      { kind: 'finding', severity: 'critical', summary: 'secret-in-log: private-key DEPLOY_KEY exposed in job "build"' },
-      { kind: 'finding', severity: 'critical', summary: 'secret-in-log: generic-secret API_KEY ****…(32) exposed in job "build"' },
-      { kind: 'credential', severity: 'high', summary: 'OPEN: NPM_TOKEN (org-secret, org:acme)' },
-      { kind: 'step', severity: 'high', summary: 'Step revoke-npm-tokens (npm.revoke-token) failed' },
-    ];
-    expect(blockingOpenItems(items).map((item) => item.summary.split(':')[0])).toEqual(['secret-in-log', 'OPEN', 'Step revoke-npm-tokens (npm.revoke-token) failed']);
   });
 });

@@ -227,7 +227,9 @@ export const scanRunLogs = defineAction<Input>({
   async verify(_ctx, _input, result) {
     const scanned = (result.outputs['scanned_runs'] as number[]).length;
     const exposed = (result.outputs['exposed_runs'] as unknown[]).length;
-    return { verified: true, detail: `scanned ${scanned} run(s): ${exposed} exposed credentials in their logs` };
+    // Counted in places a credential showed (hits), not in runs: one run's log can print many.
+    const hits = Number(result.outputs['hits'] ?? 0);
+    return { verified: true, detail: `scanned ${scanned} run(s): ${hits} exposed credential place(s) in the logs of ${exposed} run(s)` };
   },
 });
 
