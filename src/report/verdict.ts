@@ -211,7 +211,11 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
     if (settled(f)) continue;
     const leak = f.kind === 'secret-in-log';
     const guess = leak && f.summary.startsWith('generic-secret');
-    const blocking = (f.severity === 'critical' && !guess) || (leak && !guess);
+    // A `coverage-gap` finding (aws.discover-accounts, find-roles, the hunt: an account, the
+    // organization's account list or a region that could not be read) is what was NOT looked at:
+    // nothing there can be called contained, whatever its severity.
+    const gap = f.kind === 'coverage-gap';
+    const blocking = (f.severity === 'critical' && !guess) || (leak && !guess) || gap;
     add({
       id: `finding:${seq}`,
       kind: 'finding',
@@ -219,7 +223,7 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
       blocking,
       resource: String(f.resource ?? ''),
       summary: `${f.kind}: ${f.summary}`,
-      reason: leak ? 'a credential a log printed is still alive' : f.severity === 'critical' ? 'a critical finding is open until a human acts on it' : 'a high finding: what happened, for a human to judge',
+      reason: gap ? 'not searched: what the attacker holds there is unknown' : leak ? 'a credential a log printed is still alive' : f.severity === 'critical' ? 'a critical finding is open until a human acts on it' : 'a high finding: what happened, for a human to judge',
       action: findingAction(f.kind, guess),
       journalSeq: seq,
     });
@@ -301,6 +305,10 @@ function findingAction(kind: string, guess: boolean): string {
       return 'review the logging or detection change in CloudTrail and undo it';
     case 'unusual-source':
       return 'review the calls from that source address';
+    case 'coverage-gap':
+      return 'give the responder a way in (--account with --assume-role-name, organizations:ListAccounts, or --region), then run contain again or continue the run';
+    case 'trust-admits-any-repo':
+      return 'narrow the trust policy to the repositories and environments that need the role (sub names repo and environment or branch)';
     case 'publish-without-release-run':
       return 'deprecate or unpublish the version, tell its users, and revoke the token that published it';
     default:

@@ -153,6 +153,17 @@ describe('the containment verdict', () => {
     expect(later).toMatchObject({ contained: true, exitCode: 0 });
   });
 
+  it('blocks on the coverage-gap findings the AWS steps journal (an account, the organization list, a region)', () => {
+    // Given a clean run whose account discovery could not get into a member account
+    const clean = [start, ...step('disable[0]', 'github.disable-workflow', { phase: 'verified', verify: { verified: true } })];
+    const gapFinding = { type: 'finding', step: 'accounts', finding: { kind: 'coverage-gap', severity: 'high', resource: 'aws:account/222233334444', summary: 'account 222233334444 was not searched: AccessDenied on sts:AssumeRole' } };
+    const verdict = verdictOf(journal([...clean, gapFinding, end('succeeded', 0)]));
+    // Then it is not contained: what was not looked at blocks, whatever its severity
+    expect(verdict).toMatchObject({ contained: false, exitCode: 3, blocking: 1 });
+    expect(verdict.openItems[0]).toMatchObject({ blocking: true, resource: 'aws:account/222233334444' });
+    expect(verdict.openItems[0]!.action).toMatch(/--assume-role-name/);
+  });
+
   it('opens the hunt when AWS credentials were closed and no CloudTrail hunt ran', () => {
     // Given a run that revoked a role's sessions and never hunted
     const revoked = { type: 'evidence', step: 'revoke', kind: 'credential', data: { credential: 'arn:aws:iam::111122223333:role/deploy', kind: 'aws-role-sessions', event: 'revoked', at: at(5) } };
