@@ -52,6 +52,9 @@ const READ_ONLY_PREFIXES = ['Get', 'List', 'Describe', 'Lookup', 'Simulate', 'De
 
 /** Whether an AWS operation (`PutRolePolicy`, `GetCallerIdentity`) changes anything. Unknown names count as mutating. */
 export function isMutatingOperation(operation: string): boolean {
+  // sts:AssumeRole mints a session of a role and changes nothing (the lab's request log agrees):
+  // a dry run needs it to read another account.
+  if (operation === 'AssumeRole') return false;
   return !READ_ONLY_PREFIXES.some((prefix) => operation.startsWith(prefix) && /^[A-Z]/.test(operation.slice(prefix.length)));
 }
 

@@ -23,6 +23,12 @@ export interface ProviderConfig {
      * retried). Default 120,000: a cut network must not hang a containment.
      */
     requestTimeoutMs?: number;
+    /**
+     * The longest wait for GitHub's primary rate limit to reset (x-ratelimit-reset) before the
+     * request fails instead. Default 3,600 s: a containment waits, printing the time left, rather
+     * than failing (the hourly window resets within the hour). 0: never wait.
+     */
+    maxPrimaryWaitSeconds?: number;
   };
   aws: {
     profile?: string;

@@ -327,7 +327,7 @@ function buildOctokit(config: ProviderConfig, auth: GitHubAuthSource | undefined
       // GitHub's secondary limit answers carry retry-after: honour it a few times, then surface the error.
       onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < RATE_LIMIT_RETRIES,
       onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
-        if (retryCount >= RATE_LIMIT_RETRIES) return false;
+        if (retryCount >= RATE_LIMIT_RETRIES || retryAfter > (config.github.maxPrimaryWaitSeconds ?? 3_600)) return false;
         announcePrimaryWait(retryAfter, warn);
         return true;
       },

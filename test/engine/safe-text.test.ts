@@ -56,8 +56,8 @@ describe('attacker text never reaches the terminal raw', () => {
       runSummary({ runId: 'r1', runDir: '/tmp/r1', status: 'succeeded', exitCode: 0, steps: [{ key: HOSTILE, step: 's', action: 'a.b', status: 'verified', detail: HOSTILE }] } as never),
       errorText(new ValidationError([{ file: 'p.yaml', line: 1, col: 2, message: `unknown step ${HOSTILE}` }])),
       formatTable(['name'], [[HOSTILE]]),
-      formatFindings({ findings: [{ severity: 'high', kind: 'k', identity: HOSTILE, at: '2026-01-01T00:00:00Z', summary: `user agent ${HOSTILE}` }], identities: [], stats: { recordsRead: 1, recordsMatched: 1, rounds: 1, skipped: [{ path: HOSTILE, reason: HOSTILE }] } } as never),
-      containSummary({ runId: 'r1', runDir: '/tmp/r1', status: 'needs-human', exitCode: 3, steps: [], openItems: [{ severity: 'high', kind: 'credential', summary: HOSTILE }] } as never),
+      formatFindings({ findings: [{ severity: 'high', kind: 'k', identity: HOSTILE, at: '2026-01-01T00:00:00Z', summary: `user agent ${HOSTILE}` }], identities: [], stats: { recordsRead: 1, recordsMatched: 1, rounds: 1, damaged: { files: 1, records: 0 }, skipped: [{ path: HOSTILE, reason: HOSTILE }] } } as never),
+      containSummary({ runId: 'r1', runDir: '/tmp/r1', status: 'needs-human', exitCode: 3, steps: [], verdict: { contained: false, status: 'needs-human', exitCode: 3, text: 'not contained', blocking: 1, criticalFindings: 0, openItems: [{ id: 'x', severity: 'high', kind: 'credential', blocking: true, resource: HOSTILE, summary: HOSTILE, reason: HOSTILE, action: HOSTILE }] } } as never),
     ];
     for (const text of outputs) {
       expect(text).not.toMatch(RAW);

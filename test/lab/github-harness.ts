@@ -68,7 +68,7 @@ function checkedService(lab: GitHubLab, fidelityErrors: string[], checked: Set<s
 }
 
 export async function startLab(
-  options: { world?: z.input<typeof GitHubWorld>; faults?: FaultRule[]; random?: () => number; dryRun?: boolean; token?: string; requestTimeoutMs?: number; scenarioDir?: string } = {},
+  options: { world?: z.input<typeof GitHubWorld>; faults?: FaultRule[]; random?: () => number; dryRun?: boolean; token?: string; requestTimeoutMs?: number; maxPrimaryWaitSeconds?: number; scenarioDir?: string } = {},
 ): Promise<LabHarness> {
   const ctx = createLabContext({ seed: 42, ...(options.scenarioDir ? { scenarioDir: options.scenarioDir } : {}) });
   const lab = createGitHubService(options.world ?? testWorld, ctx, { seed: 42 });
@@ -85,7 +85,7 @@ export async function startLab(
   const config: ProviderConfig = {
     dryRun: options.dryRun ?? false,
     incident: 'IR-test',
-    github: { apiUrl: served.url, token: options.token ?? lab.token, writeIntervalMs: 0, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) },
+    github: { apiUrl: served.url, token: options.token ?? lab.token, writeIntervalMs: 0, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}), ...(options.maxPrimaryWaitSeconds !== undefined ? { maxPrimaryWaitSeconds: options.maxPrimaryWaitSeconds } : {}) },
     aws: {},
     onApiCall: (call) => calls.push(call),
   };

@@ -60,7 +60,7 @@ describe('contain across the accounts of an organization', () => {
 
     // Then the only thing left open is the secret the minted key read (no account, role or region),
     // and the attacker's AssumeRoleWithWebIdentity into staging is denied
-    expect(result.openItems.map((item) => item.summary)).toEqual([expect.stringMatching(/^rotate prod\/fleet\/db-credentials: /)]);
+    expect(result.verdict.openItems.filter((item) => item.blocking).map((item) => item.summary)).toEqual([expect.stringMatching(/^rotate prod\/fleet\/db-credentials: /)]);
     expect(result.exitCode).toBe(3);
     await expect(assumeStaging()).rejects.toMatchObject({ name: 'AccessDenied' });
     const attacks = await lab.attack('after-containment');

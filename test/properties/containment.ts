@@ -59,9 +59,14 @@ export async function containWorld(world: World): Promise<WorldResult> {
     const outcomes = await lab.attackCapabilities();
     const reportFile = contain.reports?.find((path) => path.endsWith('report.json'));
     const reportText = reportFile ? readFileSync(reportFile, 'utf8') : '';
-    const openItems = contain.openItems;
+    // What the verdict says still blocks "contained": a capability that works must be named there.
+    const openItems = contain.verdict.openItems.filter((item) => item.blocking);
     const openText = openItems.map((item) => JSON.stringify(item));
-    const named = (outcome: CapabilityOutcome) => outcome.names.some((name) => name && openText.some((text) => text.includes(name)));
+    // An account that could not be searched (a coverage gap on `aws:account/<id>`) names everything
+    // in it: the responder is told nothing there is known to be closed.
+    const unsearched = openItems.flatMap((item) => /^aws:account\/(\d{12})$/.exec(item.resource)?.[1] ?? []);
+    const inUnsearched = (name: string) => unsearched.some((account) => name.startsWith(`arn:aws:iam::${account}:`) || name.startsWith(`arn:aws:sts::${account}:`));
+    const named = (outcome: CapabilityOutcome) => outcome.names.some((name) => name && (openText.some((text) => text.includes(name)) || inUnsearched(name)));
     const violations: string[] = [];
     const working = outcomes.filter((o) => o.actor === 'attacker' && o.outcome === 'success');
     if (contain.exitCode === 0) {

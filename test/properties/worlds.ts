@@ -65,6 +65,13 @@ export interface WorldParams {
   environment: 'none' | 'prod' | 'staging';
   siblingRepo: boolean;
   accounts: 1 | 2 | 3;
+  /**
+   * The accounts are one AWS Organization (the first is its management account, where the
+   * responder's credentials are). `role`: members made through Organizations, with
+   * OrganizationAccountAccessRole; `none`: invited members without it (the responder cannot get
+   * in: each is a coverage gap). Absent: `role`.
+   */
+  memberAccess?: 'role' | 'none';
   roles: RoleParams[];
   chained: { fromRole: number; account: number } | null;
   users: UserParams[];
@@ -101,6 +108,7 @@ export const worldParams: fc.Arbitrary<WorldParams> = fc
     environment: weighted<'none' | 'prod' | 'staging'>(['none', 2], ['prod', 1], ['staging', 1]),
     siblingRepo: fc.boolean(),
     accounts: fc.constantFrom(1 as const, 2 as const, 3 as const),
+    memberAccess: weighted<'role' | 'none'>(['role', 4], ['none', 1]),
     roles: fc.array(
       fc.record({
         account: weighted([0, 2], [1, 1], [2, 1]),
@@ -423,7 +431,13 @@ export function buildWorld(params: WorldParams): World {
       ],
       tokens: githubToken ? [{ value: githubToken.value, kind: 'pat', owner: 'release-bot' }] : [],
     },
-    aws: { accounts: accountsOut, sessions: session ? [session] : [] },
+    aws: {
+      accounts: accountsOut,
+      ...(accounts.length > 1
+        ? { organization: { management_account: accounts[0]!, members: accounts.slice(1).map((id) => ({ id, ...(params.memberAccess === 'none' ? { access_role: null } : {}) })) } }
+        : {}),
+      sessions: session ? [session] : [],
+    },
     attacker,
     ...(npmToken ? { npm: { packages: [{ name: `@${owner.toLowerCase()}/client`, versions: [{ version: '1.0.0', published_at: '-10d' }] }], tokens: [{ value: npmToken.value, automation: true }] } } : {}),
     incident: {

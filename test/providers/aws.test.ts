@@ -77,10 +77,11 @@ function config(overrides: Partial<ProviderConfig> = {}, calls: ApiCallRecord[] 
 describe('isMutatingOperation', () => {
   it('treats reads as read-only and everything else (including unknown names) as mutating', () => {
     // Given operation names of reads and writes / When classified / Then only reads pass
-    for (const read of ['GetRole', 'ListRoles', 'DescribeTrails', 'LookupEvents', 'SimulatePrincipalPolicy', 'GetCallerIdentity']) {
+    // (AssumeRole mints a session and changes nothing: a dry run reads other accounts through it)
+    for (const read of ['GetRole', 'ListRoles', 'DescribeTrails', 'LookupEvents', 'SimulatePrincipalPolicy', 'GetCallerIdentity', 'AssumeRole']) {
       expect(isMutatingOperation(read)).toBe(false);
     }
-    for (const write of ['PutRolePolicy', 'UpdateAssumeRolePolicy', 'CreateAccessKey', 'DeleteRolePolicy', 'AssumeRole', 'Getaway', 'Unknown']) {
+    for (const write of ['PutRolePolicy', 'UpdateAssumeRolePolicy', 'CreateAccessKey', 'DeleteRolePolicy', 'AssumeRoleWithWebIdentity', 'Getaway', 'Unknown']) {
       expect(isMutatingOperation(write)).toBe(true);
     }
   });

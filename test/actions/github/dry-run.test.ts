@@ -33,6 +33,7 @@ const inputs: Record<string, () => Record<string, unknown>> = {
   'github.delete-secret': () => ({ repo: 'acme/api', name: 'SLACK_WEBHOOK' }),
   'github.delete-deploy-key': () => ({ repo: 'acme/api', id: 501 }),
   'github.revoke-tokens': () => ({ tokens_file: tokensFile }),
+  'github.resolve-repos': () => ({ repos: ['ACME/api'] }),
 };
 
 /** Leak-triage actions need logs and caches this world lacks: their dry runs are in leak-triage.test.ts. */
