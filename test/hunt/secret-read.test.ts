@@ -57,7 +57,8 @@ describe('what a hunted identity read', () => {
     const journal = reads.map((finding, index): JournalRecord => ({ v: 1, seq: index + 1, at: t(30), runId: 'r', type: 'finding', step: 'hunt', finding }));
     const items = secretReadOpenItems(collect(journal));
     // Then each resource is an OPEN credential item naming who read it and when
-    expect(items).toEqual([
+    expect(items.every((item) => item.blocking)).toBe(true);
+    expect(items.map(({ kind, severity, summary }) => ({ kind, severity, summary }))).toEqual([
       { kind: 'credential', severity: 'high', summary: `rotate prod/fleet/db-credentials: read by ${KEY} at ${t(20)} (a hunted identity read it; the attacker holds its value)` },
       { kind: 'credential', severity: 'high', summary: `rotate s3://fleet-artifacts/env/: read by ${KEY} at ${t(22)} (a hunted identity read it; the attacker holds its value)` },
     ]);

@@ -10,7 +10,7 @@ describe('GitHub actions in the registry', () => {
   it('lists each once', () => {
     const ids = githubActions.map((action) => action.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(14);
+    expect(ids.length).toBe(15);
   });
 
   for (const action of githubActions) {
