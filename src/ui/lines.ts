@@ -38,7 +38,9 @@ export function eventLine(event: EngineEvent): string | undefined {
     case 'log':
       return `${event.key ? `[${t(event.key)}] ` : ''}${event.level === 'info' ? '' : `${event.level}: `}${t(event.message)}`;
     case 'run-finished':
-      return `run ${t(event.runId)} ${event.status} (exit ${event.exitCode})`;
+      // The engine's word on its steps, not the containment verdict (which the summary prints
+      // next and which alone sets the exit code): it must never read as an all-clear.
+      return `run ${t(event.runId)}: steps ${event.status}; the containment verdict follows`;
     case 'step-finished':
       return undefined;
   }

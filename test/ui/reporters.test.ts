@@ -60,7 +60,7 @@ describe('line reporter (no TTY)', () => {
       '[a]   call PUT /repos/acme/web/actions/workflows/deploy.yml/disable',
       '[a] FAILED: boom',
       '[b] skipped: dependency a failed',
-      'run 2026-11-25T16-40-12Z-abcd failed (exit 1)',
+      'run 2026-11-25T16-40-12Z-abcd: steps failed; the containment verdict follows',
       '',
     ]);
   });
