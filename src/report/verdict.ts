@@ -215,7 +215,12 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
     // organization's account list or a region that could not be read) is what was NOT looked at:
     // nothing there can be called contained, whatever its severity.
     const gap = f.kind === 'coverage-gap';
-    const blocking = (f.severity === 'critical' && !guess) || (leak && !guess) || gap;
+    // A session the attacker minted with AssumeRole (GetSessionToken, ...) from a hunted identity:
+    // revoking the parent role's sessions does not reach it (FACTS: a chained role's session is
+    // not revoked by the first role's policy), and no step of the playbook revokes the role it
+    // assumed. It stays open until a human revokes that role's sessions or it expires.
+    const mintedSession = f.kind === 'new-credentials-minted' && /\bASIA[A-Z0-9]{12,}/.test(/new keys ([^)]{0,2000})\)/.exec(f.summary)?.[1] ?? '');
+    const blocking = (f.severity === 'critical' && !guess) || (leak && !guess) || gap || mintedSession;
     add({
       id: `finding:${seq}`,
       kind: 'finding',
@@ -223,8 +228,12 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
       blocking,
       resource: String(f.resource ?? ''),
       summary: `${f.kind}: ${f.summary}`,
-      reason: gap ? 'not searched: what the attacker holds there is unknown' : leak ? 'a credential a log printed is still alive' : f.severity === 'critical' ? 'a critical finding is open until a human acts on it' : 'a high finding: what happened, for a human to judge',
-      action: findingAction(f.kind, guess),
+      reason: gap
+        ? 'not searched: what the attacker holds there is unknown'
+        : mintedSession
+          ? 'a session the attacker minted from a hunted identity: revoking the parent role does not end it'
+          : leak ? 'a credential a log printed is still alive' : f.severity === 'critical' ? 'a critical finding is open until a human acts on it' : 'a high finding: what happened, for a human to judge',
+      action: mintedSession ? 'revoke the sessions of the role it assumed (aws.revoke-role-sessions on that role, in its account; the session name and key are in the finding), then hunt what it did' : findingAction(f.kind, guess),
       journalSeq: seq,
     });
   }

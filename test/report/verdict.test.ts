@@ -164,6 +164,20 @@ describe('the containment verdict', () => {
     expect(verdict.openItems[0]!.action).toMatch(/--assume-role-name/);
   });
 
+  it('blocks on a session the attacker minted with AssumeRole (a chained role), not on a minted key the run deactivated', () => {
+    // Given a clean run whose hunt found the job's session assuming another role, and one creating a key
+    const clean = [start, ...step('disable[0]', 'github.disable-workflow', { phase: 'verified', verify: { verified: true } })];
+    const minted = (what: string, keys: string) => ({ type: 'finding', step: 'hunt[0]', finding: { kind: 'new-credentials-minted', severity: 'high', resource: 'aws:123456789012', summary: `ASIAPARENTSESSION0001 minted credentials: ${what} (new keys ${keys}, hunted too)` } });
+    const chained = verdictOf(journal([...clean, minted('AssumeRole', 'ASIACHAINEDSESSION01'), end('succeeded', 0)]));
+    // Then the chained session blocks (revoking the parent role does not end it), with what to do
+    expect(chained).toMatchObject({ contained: false, exitCode: 3, blocking: 1 });
+    expect(chained.openItems[0]!.summary).toContain('ASIACHAINEDSESSION01');
+    expect(chained.openItems[0]!.action).toMatch(/revoke the sessions of the role it assumed/);
+    // And a minted long-term key is listed, not blocking (the playbook deactivates minted AKIA keys)
+    const key = verdictOf(journal([...clean, minted('CreateAccessKey', 'AKIAMINTEDKEY0000001'), end('succeeded', 0)]));
+    expect(key).toMatchObject({ exitCode: 0, openItems: [expect.objectContaining({ blocking: false })] });
+  });
+
   it('opens the hunt when AWS credentials were closed and no CloudTrail hunt ran', () => {
     // Given a run that revoked a role's sessions and never hunted
     const revoked = { type: 'evidence', step: 'revoke', kind: 'credential', data: { credential: 'arn:aws:iam::111122223333:role/deploy', kind: 'aws-role-sessions', event: 'revoked', at: at(5) } };
