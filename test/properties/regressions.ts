@@ -60,4 +60,14 @@ export const regressions: Regression[] = [
     found: 'seed 2002 path 64 (reduced)',
     params: { ...base, accounts: 2, roles: [{ account: 1, trust: 'repo-wildcard', named: 'no', canMintKeys: false }, { account: 0, trust: 'branch', named: 'no', canMintKeys: false }] },
   },
+  {
+    // The attacker used the job's session to assume a role in another account (a chained role):
+    // revoking the job's role does not end that session (FACTS: role chaining), nothing revoked
+    // the chained role, and the hunt's new-credentials-minted finding did not block: exit 0 or an
+    // unnamed exit 3.
+    name: "a chained role's session the attacker minted: false all-clear",
+    found: 'seed 1975763347 paths 64, 101, 107, 126, 174 (world 64 shrunk by fast-check)',
+    params: { ...base, environment: 'staging', accounts: 2, memberAccess: 'role', roles: [{ account: 0, trust: 'mixed-case', named: 'arn', canMintKeys: false }], chained: { fromRole: 0, account: 1 }, attacker: { mintKey: true, readSecret: false, useStaticKey: false }, inProgressRun: true },
+    known: "a chained role's sessions: no step revokes them and the hunt does not flag an AssumeRole made while the job ran (issue 14)",
+  },
 ];
