@@ -219,7 +219,13 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
     // revoking the parent role's sessions does not reach it (FACTS: a chained role's session is
     // not revoked by the first role's policy), and no step of the playbook revokes the role it
     // assumed. It stays open until a human revokes that role's sessions or it expires.
-    const mintedSession = f.kind === 'new-credentials-minted' && /\bASIA[A-Z0-9]{12,}/.test(/new keys ([^)]{0,2000})\)/.exec(f.summary)?.[1] ?? '');
+    // (Not AssumeRoleWithWebIdentity: that role's trust admits the subject, so the playbook finds
+    // it and revokes its sessions.)
+    const mintedBy = (/minted credentials: ([A-Za-z, ]{0,300})/.exec(f.summary)?.[1] ?? '').split(/,\s*/).map((name) => name.trim());
+    const mintedSession =
+      f.kind === 'new-credentials-minted' &&
+      mintedBy.some((name) => name === 'AssumeRole' || name === 'GetSessionToken' || name === 'GetFederationToken') &&
+      /\bASIA[A-Z0-9]{12,}/.test(/new keys ([^)]{0,2000})\)/.exec(f.summary)?.[1] ?? '');
     const blocking = (f.severity === 'critical' && !guess) || (leak && !guess) || gap || mintedSession;
     add({
       id: `finding:${seq}`,
