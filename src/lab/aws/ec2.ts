@@ -1,6 +1,6 @@
 import type { LabContext, LabHttpResponse, LabService } from '../types.js';
 import type { AwsCore, OperationDef } from './core.js';
-import { AwsError, listParam, parseAuthorization, readParams, toXml, xmlEscape } from './protocol.js';
+import { AwsError, callInput, listParam, readParams, toXml, xmlEscape } from './protocol.js';
 import { regionStatuses } from './regions.js';
 
 /** EC2's XML namespace (API version 2016-11-15). */
@@ -62,21 +62,7 @@ export function createEc2Service(core: AwsCore, ctx: LabContext): LabService {
     async handle(request) {
       const params = readParams(request);
       const action = params.get('Action') ?? '';
-      const auth = parseAuthorization(request.headers.authorization);
-      const outcome = core.call(
-        {
-          service: 'ec2',
-          action,
-          params,
-          ...(auth ? { accessKeyId: auth.accessKeyId } : {}),
-          ...(request.headers['x-amz-security-token'] ? { sessionToken: request.headers['x-amz-security-token'] } : {}),
-          region: auth?.region ?? 'us-east-1',
-          at: ctx.now(),
-          sourceIp: request.headers['x-forwarded-for'] ?? '127.0.0.1',
-          userAgent: request.headers['user-agent'] ?? 'unknown',
-        },
-        operations,
-      );
+      const outcome = core.call(callInput(request, 'ec2', action, params, ctx), operations);
       if (outcome.error) return errorXml(outcome.error, outcome.requestId);
       return {
         status: 200,

@@ -7,7 +7,7 @@ import {
   cloudTrailDate,
   listParam,
   paginate,
-  parseAuthorization,
+  callInput,
   readParams,
   urlEncodePolicy,
   xmlError,
@@ -435,18 +435,7 @@ export class QueryService implements LabService {
   async handle(request: LabHttpRequest): Promise<LabHttpResponse> {
     const params = readParams(request);
     const action = params.get('Action') ?? '';
-    const auth = parseAuthorization(request.headers.authorization);
-    const outcome = this.run({
-      service: this.name,
-      action,
-      params,
-      ...(auth ? { accessKeyId: auth.accessKeyId } : {}),
-      ...(request.headers['x-amz-security-token'] ? { sessionToken: request.headers['x-amz-security-token'] } : {}),
-      region: auth?.region ?? 'us-east-1',
-      at: this.ctx.now(),
-      sourceIp: request.headers['x-forwarded-for'] ?? '127.0.0.1',
-      userAgent: request.headers['user-agent'] ?? 'unknown',
-    });
+    const outcome = this.run(callInput(request, this.name, action, params, this.ctx));
     if (outcome.error) return xmlError(outcome.error, outcome.requestId);
     return xmlResponse(action, this.namespace, outcome.result, outcome.requestId);
   }

@@ -1,6 +1,6 @@
-import type { LabContext, LabHttpRequest, LabHttpResponse, LabService } from '../types.js';
-import type { AwsCore, CallInput, OperationDef } from './core.js';
-import { AwsError, parseAuthorization } from './protocol.js';
+import type { LabContext, LabHttpResponse, LabService } from '../types.js';
+import type { AwsCore, OperationDef } from './core.js';
+import { AwsError, callInput } from './protocol.js';
 import { regionStatuses } from './regions.js';
 
 /**
@@ -101,21 +101,6 @@ function accountOperations(): Record<string, OperationDef> {
         return { result: { Regions: items, ...(next ? { NextToken: next } : {}) } as never, responseElements: null };
       },
     },
-  };
-}
-
-function callInput(request: LabHttpRequest, service: CallInput['service'], action: string, params: URLSearchParams, ctx: LabContext): CallInput {
-  const auth = parseAuthorization(request.headers.authorization);
-  return {
-    service,
-    action,
-    params,
-    ...(auth ? { accessKeyId: auth.accessKeyId } : {}),
-    ...(request.headers['x-amz-security-token'] ? { sessionToken: request.headers['x-amz-security-token'] } : {}),
-    region: auth?.region ?? 'us-east-1',
-    at: ctx.now(),
-    sourceIp: request.headers['x-forwarded-for'] ?? '127.0.0.1',
-    userAgent: request.headers['user-agent'] ?? 'unknown',
   };
 }
 

@@ -1,4 +1,5 @@
-import type { LabHttpRequest, LabHttpResponse } from '../types.js';
+import type { LabContext, LabHttpRequest, LabHttpResponse } from '../types.js';
+import type { CallInput } from './core.js';
 
 /**
  * The AWS Query protocol as IAM and STS speak it: a form-encoded POST
@@ -57,6 +58,25 @@ export function listParam(params: URLSearchParams, name: string): string[] {
  * The lab does NOT verify the signature: it only needs to know which (fake) credential the
  * caller claims, to decide and log the call as that identity.
  */
+/**
+ * What a lab AWS endpoint passes to the core for one HTTP request: the caller's key and region
+ * from SigV4, its session token, and where the call came from (for CloudTrail).
+ */
+export function callInput(request: LabHttpRequest, service: CallInput['service'], action: string, params: URLSearchParams, ctx: LabContext): CallInput {
+  const auth = parseAuthorization(request.headers.authorization);
+  return {
+    service,
+    action,
+    params,
+    ...(auth ? { accessKeyId: auth.accessKeyId } : {}),
+    ...(request.headers['x-amz-security-token'] ? { sessionToken: request.headers['x-amz-security-token'] } : {}),
+    region: auth?.region ?? 'us-east-1',
+    at: ctx.now(),
+    sourceIp: request.headers['x-forwarded-for'] ?? '127.0.0.1',
+    userAgent: request.headers['user-agent'] ?? 'unknown',
+  };
+}
+
 export function parseAuthorization(header: string | undefined): { accessKeyId: string; region: string; service: string } | undefined {
   if (!header) return undefined;
   const match = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/.exec(header);
