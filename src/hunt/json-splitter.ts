@@ -302,18 +302,22 @@ export class ByteSplitter {
     // A record that never closes (a lost quote swallowing the rest): damage, then resync inside it.
     if (start >= 0 && n - start > MAX_RECORD_BYTES) {
       i = damage(n, `a record runs past ${MAX_RECORD_BYTES >> 20} MiB without closing (damaged?)`);
-      const rest = text.subarray(i);
-      this.#buffer = Buffer.alloc(0);
-      this.#base = base + i;
-      this.#resume = 0;
-      this.#depth = 0;
-      this.#mode = 'resync';
-      this.#inString = false;
-      this.#last = 0;
-      this.push(rest);
+      this.#resyncFrom(text.subarray(i), base + i);
       return;
     }
     keep(i);
+  }
+
+  /** Splits `rest` (which starts at byte `base` of the input) again, looking for the next record start. */
+  #resyncFrom(rest: Buffer, base: number): void {
+    this.#buffer = Buffer.alloc(0);
+    this.#base = base;
+    this.#resume = 0;
+    this.#depth = 0;
+    this.#mode = 'resync';
+    this.#inString = false;
+    this.#last = 0;
+    this.push(rest);
   }
 
   /**
@@ -330,15 +334,7 @@ export class ByteSplitter {
         this.#ordinal++;
         this.onDamage({ record: this.#ordinal, offset: this.#base, reason: inString ? 'the input ends inside a string of this record (truncated or damaged)' : 'this record does not close before the end of the input (truncated or damaged)' });
         if (attempt >= MAX_END_RESYNCS) break;
-        const rest = this.#buffer.subarray(1);
-        this.#buffer = Buffer.alloc(0);
-        this.#base += 1;
-        this.#resume = 0;
-        this.#depth = 0;
-        this.#mode = 'resync';
-        this.#inString = false;
-        this.#last = 0;
-        this.push(rest);
+        this.#resyncFrom(this.#buffer.subarray(1), this.#base + 1);
         continue;
       }
       if (mode === 'array' || mode === 'trailer' || (mode === 'seek' && open)) {
