@@ -1,7 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { UsageError } from '../engine/errors.js';
+import { runDirFromArg } from '../engine/run-dir.js';
 import { BaseCommand } from '../ui/base-command.js';
 import { parseFormats, REPORT_FORMATS, writeReports } from '../report/index.js';
 
@@ -29,19 +27,9 @@ export default class Report extends BaseCommand {
   async run(): Promise<{ runDir: string; files: string[] }> {
     const { args, flags } = await this.parse(Report);
     const formats = parseFormats(flags.format);
-    const runDir = findRunDir(args.run, flags['runs-dir']);
+    const runDir = runDirFromArg(args.run, flags['runs-dir']);
     const files = await writeReports(runDir, formats, flags.out ? { outDir: flags.out } : {});
     if (!this.jsonEnabled()) for (const file of files) this.log(file);
     return { runDir, files };
   }
-}
-
-/** A run id under runsDir, or a folder holding journal.jsonl; exit 2 when neither. */
-function findRunDir(run: string, runsDir: string): string {
-  for (const candidate of [resolve(runsDir, run), resolve(run)]) {
-    if (existsSync(join(candidate, 'journal.jsonl')) && statSync(candidate).isDirectory()) return candidate;
-  }
-  throw new UsageError(`no run ${run}: neither ${join(runsDir, run)} nor ${run} holds a journal.jsonl`, [
-    `list the runs with: ls ${runsDir}`,
-  ]);
 }

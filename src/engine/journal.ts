@@ -55,6 +55,16 @@ export type JournalRecord = JournalBase &
         missing: Array<{ key: string; status: 'failed' | 'skipped'; reason: string }>;
       }
     | { type: 'run-end'; status: 'succeeded' | 'failed' | 'needs-human' | 'planned'; exitCode: number }
+    | {
+        /**
+         * A human took responsibility for an open item (`cicd-ir ack`): it stops blocking and is
+         * listed as acknowledged, by whom and why. `item` is the verdict's open-item id.
+         */
+        type: 'acknowledged';
+        item: string;
+        by: string;
+        reason: string;
+      }
   );
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 
@@ -65,4 +65,15 @@ export function existingRunDir(root: string, runId: string): string {
     throw new UsageError(`no journal for run ${runId} under ${resolve(root)}`, ['pass --out if the run was written elsewhere', 'or use --latest']);
   }
   return dir;
+}
+
+/**
+ * The run folder an argument names: a run id under `root`, or a folder holding a journal;
+ * a UsageError (exit 2) when neither.
+ */
+export function runDirFromArg(run: string, root: string): string {
+  for (const candidate of [resolve(root, run), resolve(run)]) {
+    if (existsSync(join(candidate, JOURNAL_FILE)) && statSync(candidate).isDirectory()) return candidate;
+  }
+  throw new UsageError(`no run ${run}: neither ${join(root, run)} nor ${run} holds a ${JOURNAL_FILE}`, [`list the runs with: ls ${root}`]);
 }

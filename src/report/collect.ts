@@ -180,6 +180,8 @@ export interface Collected {
   /** Step records by key, in journal order. */
   steps: Map<string, StepRecord[]>;
   apiCalls: ApiCallJournalRecord[];
+  /** Open items a human acknowledged (`cicd-ir ack`), by item id; the verdict decides which kinds may be. */
+  acknowledged: Map<string, { by: string; reason: string; at: string; seq: number }>;
   warnings: string[];
 }
 
@@ -209,6 +211,7 @@ export function collect(records: JournalRecord[], runIdFallback = 'unknown'): Co
     logHits: [],
     steps: new Map(),
     apiCalls: [],
+    acknowledged: new Map(),
     warnings: [],
   };
   const findingKeys = new Set<string>();
@@ -253,6 +256,12 @@ export function collect(records: JournalRecord[], runIdFallback = 'unknown'): Co
       }
       case 'evidence':
         collectEvidence(out, record, inventoryKeys);
+        break;
+      case 'acknowledged':
+        // The last acknowledgement of an item wins (a second `cicd-ir ack` restates who and why).
+        if (typeof record.item === 'string' && typeof record.by === 'string' && typeof record.reason === 'string') {
+          out.acknowledged.set(record.item, { by: record.by, reason: record.reason, at: record.at, seq: record.seq });
+        } else out.warnings.push(`journal seq ${record.seq}: malformed acknowledgement, skipped`);
         break;
       default:
         break;

@@ -162,6 +162,11 @@ export const OpenItemSchema = z
     /** What the responder does about it. */
     action: z.string(),
     journalSeq: z.number().int().nonnegative().optional(),
+    /** A human took responsibility for it (`cicd-ir ack`): it no longer blocks. */
+    acknowledged: z
+      .object({ by: z.string(), reason: z.string(), at: z.string(), journalSeq: z.number().int().nonnegative() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -183,6 +188,8 @@ export const VerdictSchema = z
     openItems: z.array(OpenItemSchema),
     /** Critical findings in the journal (settled or not). */
     criticalFindings: z.number().int().nonnegative(),
+    /** Items that would block but a human acknowledged (`cicd-ir ack`); listed in openItems with `acknowledged`. */
+    acknowledged: z.number().int().nonnegative().optional(),
   })
   .strict();
 

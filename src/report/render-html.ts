@@ -161,7 +161,8 @@ export function renderHtml(t: Timeline): string {
   const title = `Incident report: ${t.incident ?? t.runId}`;
   const v = t.verdict;
   const items = v.openItems;
-  const itemHtml = (i: (typeof items)[number]) => `<li>${sevBadge(i.severity)}${i.blocking ? '' : '<i>not blocking</i> '}${h(i.summary)}<br><span class="who">Do: ${h(i.action)}</span></li>`;
+  const itemHtml = (i: (typeof items)[number]) =>
+    `<li>${sevBadge(i.severity)}${i.blocking ? '' : i.acknowledged ? '<i>acknowledged</i> ' : '<i>not blocking</i> '}${h(i.summary)}<br><span class="who">Do: ${h(i.action)}</span>${i.acknowledged ? `<br><span class="who">Acknowledged by ${h(i.acknowledged.by)} at ${h(shortTime(i.acknowledged.at))}: ${h(i.acknowledged.reason)}</span>` : ''}</li>`;
   const verdictLine = `<p class="verdict ${v.contained ? 'good' : v.status === 'plan-only' ? '' : 'bad'}" id="verdict"><b>${v.contained ? 'CONTAINED' : v.status === 'plan-only' ? 'PLAN ONLY' : 'NOT CONTAINED'}</b>: ${h(v.status === 'not-contained' ? `${v.blocking} open item(s) need a human${v.exitCode === 1 ? ', a step failed' : ''}` : v.text)} · exit ${h(v.exitCode)}</p>`;
   const openBlock =
     items.length === 0

@@ -64,8 +64,10 @@ export function renderMarkdown(t: Timeline): string {
   out.push('');
   if (v.openItems.length === 0) out.push('Nothing open.');
   for (const item of v.openItems) {
-    out.push(`- [ ] **${item.severity.toUpperCase()}**${item.blocking ? '' : ' (not blocking)'} ${text(item.summary)}`);
+    const ack = item.acknowledged;
+    out.push(`- [${ack ? 'x' : ' '}] **${item.severity.toUpperCase()}**${item.blocking ? '' : ack ? ' (acknowledged)' : ' (not blocking)'} ${text(item.summary)}`);
     out.push(`  - Do: ${text(item.action)}`);
+    if (ack) out.push(`  - Acknowledged by ${text(ack.by)} at ${shortTime(ack.at)}: ${text(ack.reason)}`);
   }
   out.push('');
 

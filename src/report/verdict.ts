@@ -49,8 +49,14 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
   const dryRun = c.runStart?.dryRun === true;
   const resume = `--resume ${c.runId}`;
   const items: OpenItem[] = [];
+  let acknowledged = 0;
   const add = (item: OpenItem) => {
-    if (!items.some((i) => i.id === item.id)) items.push(item);
+    if (items.some((i) => i.id === item.id)) return;
+    const ack = c.acknowledged.get(item.id);
+    if (ack && isAcknowledgeable(item)) {
+      if (item.blocking) acknowledged++;
+      items.push({ ...item, blocking: false, acknowledged: { by: ack.by, reason: ack.reason, at: ack.at, journalSeq: ack.seq } });
+    } else items.push(item);
   };
 
   // Steps: every key's last phase.
@@ -253,7 +259,8 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
   if (c.runEnd && c.runEnd.exitCode === ExitCode.StepFailed && failedSteps === 0 && !dryRun) {
     add({ id: 'run:failed', kind: 'run', severity: 'high', blocking: true, resource: c.runId, summary: 'The run ended failed', reason: 'the engine reported a failure no step record explains', action: `read the journal, fix the cause, then continue the run: ${resume}` });
   }
-  if (c.runEnd && c.runEnd.exitCode === ExitCode.NeedsHuman && !dryRun && !items.some((i) => i.blocking)) {
+  // (An acknowledged item explains an exit 3 too: the run ended needing the human who acknowledged it.)
+  if (c.runEnd && c.runEnd.exitCode === ExitCode.NeedsHuman && !dryRun && !items.some((i) => i.blocking || i.acknowledged)) {
     add({ id: 'run:needs-human', kind: 'run', severity: 'medium', blocking: true, resource: c.runId, summary: 'The run ended needing a human', reason: 'the engine reported exit 3', action: 'read the journal and the run summary' });
   }
 
@@ -270,12 +277,26 @@ export function computeVerdict(c: Collected, metrics: Metrics): Verdict {
   }
   const failed = failedSteps > 0 || c.runEnd?.exitCode === ExitCode.StepFailed;
   const exitCode = failed ? ExitCode.StepFailed : blocking.length > 0 ? ExitCode.NeedsHuman : ExitCode.Ok;
+  const acks = acknowledged > 0 ? { acknowledged } : {};
   if (exitCode === ExitCode.Ok) {
-    const text = ttc.status === 'contained' && ttc.durationMs !== undefined ? `contained in ${formatDuration(ttc.durationMs)}` : ttc.status === 'no-containment' ? 'nothing open (no containment step ran)' : 'contained';
-    return { contained: true, status: 'contained', exitCode, text, ...(ttc.durationMs !== undefined ? { durationMs: ttc.durationMs } : {}), blocking: 0, openItems, criticalFindings };
+    const base = ttc.status === 'contained' && ttc.durationMs !== undefined ? `contained in ${formatDuration(ttc.durationMs)}` : ttc.status === 'no-containment' ? 'nothing open (no containment step ran)' : 'contained';
+    const text = acknowledged > 0 ? `${base}, with ${acknowledged} item(s) acknowledged by a human` : base;
+    return { contained: true, status: 'contained', exitCode, text, ...(ttc.durationMs !== undefined ? { durationMs: ttc.durationMs } : {}), blocking: 0, openItems, criticalFindings, ...acks };
   }
-  const text = `NOT CONTAINED: ${blocking.length} open item(s) need a human${failed ? ' (a step failed)' : ''}`;
-  return { contained: false, status: 'not-contained', exitCode, text, blocking: blocking.length, openItems, criticalFindings };
+  const text = `NOT CONTAINED: ${blocking.length} open item(s) need a human${failed ? ' (a step failed)' : ''}${acknowledged > 0 ? `; ${acknowledged} acknowledged` : ''}`;
+  return { contained: false, status: 'not-contained', exitCode, text, blocking: blocking.length, openItems, criticalFindings, ...acks };
+}
+
+/**
+ * Open-item kinds a human may acknowledge (`cicd-ir ack`): what happened or what is out of the
+ * tool's reach (a finding, a credential with no API to close it, an account out of scope). Not a
+ * step that failed or never ran, a hunt that never ran, or a run that did not finish: those are
+ * fixed by continuing the run, never by a signature.
+ */
+export const NOT_ACKNOWLEDGEABLE: ReadonlySet<string> = new Set(['step', 'hunt', 'run']);
+
+export function isAcknowledgeable(item: Pick<OpenItem, 'kind'>): boolean {
+  return !NOT_ACKNOWLEDGEABLE.has(item.kind);
 }
 
 /** Whether the run found, touched or hunted AWS credentials: then a hunt must say whether they were used. */

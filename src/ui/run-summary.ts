@@ -14,8 +14,10 @@ const MARK: Record<string, string> = { verified: 'ok', unverified: 'UNVERIFIED',
 export function verdictText(verdict: Verdict): string[] {
   if (verdict.status === 'plan-only') return [];
   const blocking = verdict.openItems.filter((item) => item.blocking);
-  const other = verdict.openItems.filter((item) => !item.blocking);
+  const other = verdict.openItems.filter((item) => !item.blocking && !item.acknowledged);
+  const acked = verdict.openItems.filter((item) => item.acknowledged);
   const item = (i: Verdict['openItems'][number]) => [`  [${i.severity}] ${safeText(i.summary)}`, `      do: ${safeText(i.action)}`];
+  const ackedItem = (i: Verdict['openItems'][number]) => [`  [${i.severity}] ${safeText(i.summary)}`, `      acknowledged by ${safeText(i.acknowledged!.by)}: ${safeText(i.acknowledged!.reason)}`];
   const lines = [
     '',
     verdict.contained
@@ -24,6 +26,7 @@ export function verdictText(verdict: Verdict): string[] {
     ...blocking.flatMap(item),
   ];
   if (other.length > 0) lines.push('', `Also to act on (${other.length}, not blocking):`, ...other.flatMap(item));
+  if (acked.length > 0) lines.push('', `Acknowledged by a human (${acked.length}, not blocking):`, ...acked.flatMap(ackedItem));
   return lines;
 }
 
